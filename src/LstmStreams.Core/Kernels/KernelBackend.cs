@@ -1,0 +1,35 @@
+using LstmStreams.Core.Model;
+
+namespace LstmStreams.Core.Kernels;
+
+/// <summary>Which implementation of <see cref="IStepKernel"/> to use.</summary>
+public enum KernelBackend
+{
+    /// <summary>The fastest backend available on this machine.</summary>
+    Auto,
+
+    /// <summary>The MathNet.Numerics reference kernel: readable, slow, the oracle.</summary>
+    Reference,
+}
+
+/// <summary>Creates kernels by backend name.</summary>
+public static class StepKernels
+{
+    /// <summary>The backend names accepted in config and on the command line.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["auto", "reference"];
+
+    /// <summary>Parses a backend name; throws a message listing the valid names.</summary>
+    public static KernelBackend Parse(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "auto" => KernelBackend.Auto,
+        "reference" => KernelBackend.Reference,
+        _ => throw new ArgumentException($"unknown kernel backend '{name}'; use one of: {string.Join(", ", Names)}.", nameof(name)),
+    };
+
+    /// <summary>Creates a kernel for <paramref name="model"/> able to step up to <paramref name="maxBatchSize"/> sequences at once.</summary>
+    public static IStepKernel Create(RecurrentModel model, KernelBackend backend, int maxBatchSize) => backend switch
+    {
+        KernelBackend.Auto or KernelBackend.Reference => new ReferenceKernel(model, maxBatchSize),
+        _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "unknown kernel backend"),
+    };
+}
