@@ -1,0 +1,204 @@
+using System.Text.RegularExpressions;
+using LstmStreams.Core.Model;
+
+namespace LstmStreams.Core.Import;
+
+/// <summary>
+/// Builds a <see cref="RecurrentModel"/> from a PyTorch <c>state_dict</c> saved as safetensors, finding the
+/// tensors by PyTorch's names under any prefix: <c>&lt;p&gt;weight_ih_l{k}</c> [G*H, in_k],
+/// <c>&lt;p&gt;weight_hh_l{k}</c> [G*H, H], optional <c>&lt;p&gt;bias_ih_l{k}</c> and <c>&lt;p&gt;bias_hh_l{k}</c> [G*H].
+/// G = 4 is LSTM and G = 3 is GRU. The head is the one nn.Linear whose weight is [O, H].
+/// </summary>
+public static partial class ModelLoader
+{
+    /// <summary>Pass as the head prefix to load the model without a head even if a candidate exists.</summary>
+    public const string NoHead = "none";
+
+    [GeneratedRegex(@"^(?<prefix>.*?)(?<kind>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(?<layer>\d+)(?<reverse>_reverse)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex RecurrentName();
+
+    /// <summary>Loads a model file.</summary>
+    /// <param name="path">A .safetensors file holding a state_dict.</param>
+    /// <param name="headPrefix">null to find the head automatically; a state_dict prefix such as "head" or
+    /// "decoder.fc." to choose it; <see cref="NoHead"/> for none.</param>
+    /// <exception cref="ModelFormatException">The file is unreadable, corrupt or holds no streamable model.</exception>
+    public static RecurrentModel Load(string path, string? headPrefix = null) =>
+        FromStateDict(SafetensorsFile.Read(path), headPrefix);
+
+    /// <summary>Builds a model from tensors already read.</summary>
+    public static RecurrentModel FromStateDict(SafetensorsFile file, string? headPrefix = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        string path = file.Path;
+        var recurrent = new Dictionary<string, Dictionary<(string Kind, int Layer), SafetensorsTensor>>(StringComparer.Ordinal);
+        foreach (var tensor in file.Tensors)
+        {
+            var match = RecurrentName().Match(tensor.Name);
+            if (!match.Success) continue;
+            if (match.Groups["reverse"].Success)
+                throw new ModelFormatException(path, $"'{tensor.Name}' belongs to a bidirectional RNN; a bidirectional model needs the whole sequence in advance and cannot be streamed. Train with bidirectional=False.");
+            if (match.Groups["kind"].Value == "weight_hr")
+                throw new ModelFormatException(path, $"'{tensor.Name}' is an LSTM projection (proj_size > 0), which is not supported yet. Train with proj_size=0.");
+            string prefix = match.Groups["prefix"].Value;
+            if (!int.TryParse(match.Groups["layer"].Value, out int layer))
+                throw new ModelFormatException(path, $"'{tensor.Name}' has a layer number out of range.");
+            if (!recurrent.TryGetValue(prefix, out var group))
+                recurrent[prefix] = group = new();
+            group[(match.Groups["kind"].Value, layer)] = tensor;
+        }
+
+        if (recurrent.Count == 0)
+            throw new ModelFormatException(path, "holds no recurrent layer: expected PyTorch names such as 'rnn.weight_ih_l0' and 'rnn.weight_hh_l0' (save model.state_dict() of a module with an nn.LSTM or nn.GRU). " +
+                $"Tensors found: {Preview(file.Tensors.Select(t => t.Name))}.");
+        if (recurrent.Count > 1)
+            throw new ModelFormatException(path, $"holds recurrent layers under several prefixes ({string.Join(", ", recurrent.Keys.Select(k => $"'{k}'"))}); only one nn.LSTM/nn.GRU module (with num_layers for stacking) is supported.");
+
+        var (recurrentPrefix, tensors) = recurrent.First();
+        foreach (var tensor in tensors.Values)
+            CheckFinite(path, tensor);
+        var cell = DetectCell(file, recurrentPrefix, tensors, out int hidden);
+        var layers = BuildLayers(path, recurrentPrefix, tensors, cell, hidden);
+        var head = FindHead(file, recurrentPrefix, hidden, headPrefix);
+        try
+        {
+            return new RecurrentModel(cell, layers, head, file.Metadata);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException(path, e.Message, e);
+        }
+    }
+
+    private static CellKind DetectCell(SafetensorsFile file, string prefix, Dictionary<(string Kind, int Layer), SafetensorsTensor> tensors, out int hidden)
+    {
+        string path = file.Path;
+        if (!tensors.TryGetValue(("weight_hh", 0), out var weightHh0))
+            throw new ModelFormatException(path, $"layer 0 is missing '{prefix}weight_hh_l0'.");
+        if (weightHh0.Shape.Length != 2 || weightHh0.Shape[1] == 0)
+            throw new ModelFormatException(path, $"'{weightHh0.Name}' has shape {weightHh0.ShapeText}; expected [G*H, H].");
+        hidden = weightHh0.Shape[1];
+        int rows = weightHh0.Shape[0];
+        CellKind cell;
+        if (rows == 4 * hidden) cell = CellKind.Lstm;
+        else if (rows == 3 * hidden) cell = CellKind.Gru;
+        else
+            throw new ModelFormatException(path, $"'{weightHh0.Name}' has shape {weightHh0.ShapeText}: {rows} rows is neither 4×{hidden} (LSTM) nor 3×{hidden} (GRU).");
+
+        if (file.Metadata.TryGetValue("cell", out var declared))
+        {
+            string name = declared.Trim().ToLowerInvariant();
+            if (name is not ("lstm" or "gru"))
+                throw new ModelFormatException(path, $"metadata \"cell\" is \"{declared}\"; expected \"lstm\" or \"gru\".");
+            if (name != cell.ToName())
+                throw new ModelFormatException(path, $"metadata \"cell\" says \"{declared}\" but '{weightHh0.Name}' {weightHh0.ShapeText} is the shape of a {cell.ToName().ToUpperInvariant()}.");
+        }
+
+        return cell;
+    }
+
+    private static List<RecurrentLayer> BuildLayers(string path, string prefix, Dictionary<(string Kind, int Layer), SafetensorsTensor> tensors, CellKind cell, int hidden)
+    {
+        int top = tensors.Keys.Max(k => k.Layer);
+        int gateRows = cell.GateCount() * hidden;
+        var layers = new List<RecurrentLayer>(top + 1);
+        for (int k = 0; k <= top; k++)
+        {
+            int expectedInput = k == 0 ? -1 : hidden;
+            var weightIh = Require(path, prefix, tensors, "weight_ih", k, top);
+            var weightHh = Require(path, prefix, tensors, "weight_hh", k, top);
+            if (weightIh.Shape.Length != 2 || weightIh.Shape[0] != gateRows || weightIh.Shape[1] == 0 || (expectedInput > 0 && weightIh.Shape[1] != expectedInput))
+                throw new ModelFormatException(path, $"'{weightIh.Name}' has shape {weightIh.ShapeText}; expected [{gateRows}, {(expectedInput > 0 ? expectedInput.ToString() : "input_size")}].");
+            if (weightHh.Shape.Length != 2 || weightHh.Shape[0] != gateRows || weightHh.Shape[1] != hidden)
+                throw new ModelFormatException(path, $"'{weightHh.Name}' has shape {weightHh.ShapeText}; expected [{gateRows}, {hidden}] like layer 0.");
+            var biasIh = OptionalBias(path, tensors, "bias_ih", k, gateRows);
+            var biasHh = OptionalBias(path, tensors, "bias_hh", k, gateRows);
+            layers.Add(new RecurrentLayer(cell, weightIh.Shape[1], hidden, weightIh.Values, weightHh.Values, biasIh, biasHh));
+        }
+
+        return layers;
+    }
+
+    private static SafetensorsTensor Require(string path, string prefix, Dictionary<(string Kind, int Layer), SafetensorsTensor> tensors, string kind, int layer, int top)
+    {
+        if (tensors.TryGetValue((kind, layer), out var tensor)) return tensor;
+        throw new ModelFormatException(path, $"layer {layer} is missing '{prefix}{kind}_l{layer}' (tensors exist up to layer {top}); the state_dict is incomplete.");
+    }
+
+    private static float[]? OptionalBias(string path, Dictionary<(string Kind, int Layer), SafetensorsTensor> tensors, string kind, int layer, int gateRows)
+    {
+        if (!tensors.TryGetValue((kind, layer), out var bias)) return null;
+        if (bias.Shape.Length != 1 || bias.Shape[0] != gateRows)
+            throw new ModelFormatException(path, $"'{bias.Name}' has shape {bias.ShapeText}; expected [{gateRows}].");
+        return bias.Values;
+    }
+
+    private static OutputHead? FindHead(SafetensorsFile file, string recurrentPrefix, int hidden, string? headPrefix)
+    {
+        string path = file.Path;
+        file.Metadata.TryGetValue("head_activation", out var activationName);
+        if (!HeadActivations.TryParse(activationName, out var activation))
+            throw new ModelFormatException(path, $"metadata \"head_activation\" is \"{activationName}\"; expected identity, sigmoid, tanh or softmax.");
+
+        if (string.Equals(headPrefix, NoHead, StringComparison.OrdinalIgnoreCase))
+            return null;
+
+        SafetensorsTensor? weight;
+        if (headPrefix is not null)
+        {
+            string prefix = headPrefix.Length == 0 || headPrefix.EndsWith('.') ? headPrefix : headPrefix + ".";
+            if (!file.ByName.TryGetValue(prefix + "weight", out weight))
+                throw new ModelFormatException(path, $"the head '{headPrefix}' was asked for but '{prefix}weight' is not in the file. Candidates: {Preview(HeadCandidates(file, recurrentPrefix, hidden).Select(t => t.Name))}.");
+            if (weight.Shape.Length != 2 || weight.Shape[1] != hidden || weight.Shape[0] == 0)
+                throw new ModelFormatException(path, $"head '{weight.Name}' has shape {weight.ShapeText}; expected [O, {hidden}] to take the last layer's h.");
+        }
+        else
+        {
+            var candidates = HeadCandidates(file, recurrentPrefix, hidden).ToList();
+            if (candidates.Count > 1)
+                throw new ModelFormatException(path, $"several tensors could be the output head ({string.Join(", ", candidates.Select(c => $"'{c.Name}' {c.ShapeText}"))}); choose one with --head PREFIX (e.g. --head {candidates[0].Name[..^"weight".Length].TrimEnd('.')}) or --head none.");
+            weight = candidates.Count == 1 ? candidates[0] : null;
+        }
+
+        if (weight is null)
+        {
+            if (activation != HeadActivation.Identity)
+                throw new ModelFormatException(path, $"metadata \"head_activation\" is \"{activationName}\" but no head (a Linear weight [O, {hidden}]) is in the file.");
+            return null;
+        }
+
+        CheckFinite(path, weight);
+        string headName = weight.Name[..^"weight".Length];
+        float[]? bias = null;
+        if (file.ByName.TryGetValue(headName + "bias", out var biasTensor))
+        {
+            if (biasTensor.Shape.Length != 1 || biasTensor.Shape[0] != weight.Shape[0])
+                throw new ModelFormatException(path, $"head bias '{biasTensor.Name}' has shape {biasTensor.ShapeText}; expected [{weight.Shape[0]}].");
+            CheckFinite(path, biasTensor);
+            bias = biasTensor.Values;
+        }
+
+        return new OutputHead(weight.Values, bias, hidden, activation, headName);
+    }
+
+    private static IEnumerable<SafetensorsTensor> HeadCandidates(SafetensorsFile file, string recurrentPrefix, int hidden) =>
+        file.Tensors.Where(t =>
+            (t.Name == "weight" || t.Name.EndsWith(".weight", StringComparison.Ordinal))
+            && !RecurrentName().IsMatch(t.Name)
+            && t.Shape.Length == 2 && t.Shape[1] == hidden && t.Shape[0] > 0);
+
+    private static void CheckFinite(string path, SafetensorsTensor tensor)
+    {
+        foreach (float value in tensor.Values)
+        {
+            if (!float.IsFinite(value))
+                throw new ModelFormatException(path, $"tensor '{tensor.Name}' contains {value}; a model with NaN or infinite weights cannot give meaningful predictions (was training diverging?).");
+        }
+    }
+
+    private static string Preview(IEnumerable<string> names)
+    {
+        var list = names.Take(11).ToList();
+        if (list.Count == 0) return "none";
+        return string.Join(", ", list.Take(10).Select(n => $"'{n}'")) + (list.Count > 10 ? ", …" : "");
+    }
+}

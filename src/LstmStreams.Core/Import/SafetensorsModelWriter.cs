@@ -1,0 +1,39 @@
+using LstmStreams.Core.Model;
+
+namespace LstmStreams.Core.Import;
+
+/// <summary>
+/// Saves a <see cref="RecurrentModel"/> as a PyTorch-style state_dict in safetensors, in the layout
+/// <see cref="ModelLoader"/> reads (<c>rnn.weight_ih_l{k}</c>, …, <c>head.weight</c>, <c>head.bias</c>), with
+/// metadata "cell" and "head_activation". Loading the file again gives the same model.
+/// </summary>
+public static class SafetensorsModelWriter
+{
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/>.</summary>
+    public static void Save(RecurrentModel model, string path, string recurrentPrefix = "rnn.", string headPrefix = "head.")
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var tensors = new List<(string, int[], float[])>();
+        for (int k = 0; k < model.LayerCount; k++)
+        {
+            var layer = model.Layers[k];
+            tensors.Add(($"{recurrentPrefix}weight_ih_l{k}", [layer.GateRows, layer.InputSize], layer.WeightIh));
+            tensors.Add(($"{recurrentPrefix}weight_hh_l{k}", [layer.GateRows, layer.HiddenSize], layer.WeightHh));
+            if (layer.BiasIh is not null) tensors.Add(($"{recurrentPrefix}bias_ih_l{k}", [layer.GateRows], layer.BiasIh));
+            if (layer.BiasHh is not null) tensors.Add(($"{recurrentPrefix}bias_hh_l{k}", [layer.GateRows], layer.BiasHh));
+        }
+
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in model.Metadata) metadata[key] = value;
+        metadata["cell"] = model.Cell.ToName();
+        metadata.Remove("head_activation");
+        if (model.Head is { } head)
+        {
+            tensors.Add(($"{headPrefix}weight", [head.OutputSize, head.HiddenSize], head.Weight));
+            if (head.Bias is not null) tensors.Add(($"{headPrefix}bias", [head.OutputSize], head.Bias));
+            metadata["head_activation"] = head.Activation.ToName();
+        }
+
+        SafetensorsFile.Write(path, tensors, metadata);
+    }
+}
