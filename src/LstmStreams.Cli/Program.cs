@@ -1,0 +1,16 @@
+using System.CommandLine;
+using LstmStreams.Cli.Commands;
+
+namespace LstmStreams.Cli;
+
+/// <summary>The <c>lstm-streams</c> command: inspect a model, run it over streams, benchmark it.</summary>
+public static class Program
+{
+    /// <summary>Entry point; returns the process exit code.</summary>
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("lstm-streams: stateful streaming inference for PyTorch-trained LSTM/GRU models over many interleaved sequences.");
+        root.Subcommands.Add(InspectCommand.Create());
+        return root.Parse(args).Invoke();
+    }
+}
