@@ -32,7 +32,7 @@ public static class HeadActivations
     /// <summary>Parses a metadata name (case-insensitive; "linear" and "none" mean identity).</summary>
     public static bool TryParse(string? name, out HeadActivation activation)
     {
-        switch (name?.Trim().ToLowerInvariant())
+        switch (name?.Trim().ToLowerInvariant() ?? "")
         {
             case "identity" or "linear" or "none" or "":
                 activation = HeadActivation.Identity;
