@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Stage;
+using LstmStreams.Core.Kernels;
+using LstmStreams.Core.Model;
+using LstmStreams.Pipeline;
+using LstmStreams.Sequences;
+using LstmStreams.Settings;
+
+namespace LstmStreams.Compute;
+
+/// <summary>
+/// The shared compute stage. Admits observations (validating them and counting them against
+/// max-in-flight), tells them to the sequence region, receives the sequence actors' step requests through
+/// a <see cref="StepInbox"/>, forms a batch of whatever is waiting (at most one step per sequence, the
+/// sequence's later steps deferred in order), runs one kernel step for the batch and emits the predictions
+/// on demand. A slow downstream stops the kernel, in-flight fills, and the source is no longer pulled.
+/// </summary>
+public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Observation, Prediction>, PipelineMetrics>
+{
+    private readonly RecurrentModel _model;
+    private readonly StreamingSettings _settings;
+    private readonly Func<RecurrentModel, int, IStepKernel> _kernelFactory;
+    private readonly Action<ObservationError> _onError;
+
+    /// <summary>Creates the stage.</summary>
+    /// <param name="model">The model every sequence runs.</param>
+    /// <param name="settings">Batch, in-flight and passivation settings.</param>
+    /// <param name="kernelFactory">Creates the kernel (model, max batch) when the stage starts.</param>
+    /// <param name="onError">Receives an error record per rejected observation, on the stage's thread.</param>
+    public ComputeStage(RecurrentModel model, StreamingSettings settings, Func<RecurrentModel, int, IStepKernel> kernelFactory, Action<ObservationError> onError)
+    {
+        _model = model;
+        _settings = settings;
+        _kernelFactory = kernelFactory;
+        _onError = onError;
+        Shape = new FlowShape<Observation, Prediction>(In, Out);
+    }
+
+    /// <summary>Observations in.</summary>
+    public Inlet<Observation> In { get; } = new("ComputeStage.in");
+
+    /// <summary>Predictions out.</summary>
+    public Outlet<Prediction> Out { get; } = new("ComputeStage.out");
+
+    /// <inheritdoc />
+    public override FlowShape<Observation, Prediction> Shape { get; }
+
+    /// <inheritdoc />
+    protected override Attributes InitialAttributes { get; } = Attributes.CreateName("lstm-compute");
+
+    /// <inheritdoc />
+    public override ILogicAndMaterializedValue<PipelineMetrics> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
+    {
+        var metrics = new PipelineMetrics(_settings.MaxBatchSize);
+        return new LogicAndMaterializedValue<PipelineMetrics>(new Logic(this, metrics), metrics);
+    }
+
+    private sealed class Logic : TimerGraphStageLogic
+    {
+        private const string FillTimer = "fill-batch";
+        private readonly ComputeStage _stage;
+        private readonly PipelineMetrics _metrics;
+        private readonly StepInbox _inbox = new();
+        private readonly ObservationValidator _validator;
+        private readonly BatchFormer _batches;
+        private readonly Prediction[] _ready;
+        private IStepKernel? _kernel;
+        private IActorRef _region = ActorRefs.Nobody;
+        private int _readyNext, _readyCount;
+        private long _inFlight;
+        private bool _upstreamFinished;
+
+        public Logic(ComputeStage stage, PipelineMetrics metrics) : base(stage.Shape)
+        {
+            _stage = stage;
+            _metrics = metrics;
+            _validator = new ObservationValidator(stage._model.InputSize, stage._settings.MaxAbsFeature);
+            _batches = new BatchFormer(stage._model, stage._settings.MaxBatchSize);
+            _ready = new Prediction[stage._settings.MaxBatchSize];
+            SetHandler(stage.In, onPush: OnPush, onUpstreamFinish: OnUpstreamFinish, onUpstreamFailure: FailStage);
+            SetHandler(stage.Out, onPull: OnPull, onDownstreamFinish: _ => CompleteStage());
+        }
+
+        public override void PreStart()
+        {
+            _kernel = _stage._kernelFactory(_stage._model, _stage._settings.MaxBatchSize);
+            var system = (Materializer as ActorMaterializer ?? throw new InvalidOperationException("the LstmStreams flow needs an ActorMaterializer.")).System;
+            var wake = GetAsyncCallback(RunBatchIfPossible);
+            _inbox.SetWake(wake);
+            int stateSize = _stage._model.StateSize;
+            var inbox = _inbox;
+            _region = system.ActorOf(
+                SequenceRegion.Props(id => SequenceActor.Props(id, stateSize, inbox), PassivationPolicies.From(_stage._settings), _metrics.SetLiveSequences),
+                "lstm-sequences-" + Guid.NewGuid().ToString("N")[..8]);
+            _inbox.Rearm();
+            Pull(_stage.In);
+        }
+
+        public override void PostStop()
+        {
+            _region.Tell(PoisonPill.Instance);
+            _kernel?.Dispose();
+        }
+
+        private void OnPush()
+        {
+            var observation = Grab(_stage.In);
+            if (_validator.Check(observation) is { } reason)
+            {
+                _metrics.OnRejected();
+                _stage._onError(new ObservationError(observation.Position, string.IsNullOrEmpty(observation.SequenceId) ? null : observation.SequenceId, reason));
+            }
+            else
+            {
+                observation.AdmittedTicks = Stopwatch.GetTimestamp();
+                _inFlight++;
+                _metrics.OnAdmitted();
+                _region.Tell(observation, ActorRefs.NoSender);
+            }
+
+            PullIfAllowed();
+        }
+
+        private void OnUpstreamFinish()
+        {
+            _upstreamFinished = true;
+            CompleteIfDone();
+        }
+
+        private void OnPull()
+        {
+            if (_readyNext < _readyCount) Emit();
+            if (_readyNext == _readyCount) RunBatchIfPossible();
+        }
+
+        protected override void OnTimer(object timerKey) => RunBatch();
+
+        private void Emit()
+        {
+            var prediction = _ready[_readyNext];
+            _ready[_readyNext++] = null!;
+            _inFlight--;
+            _metrics.OnEmitted(_batches.AdmittedTicksOf(_readyNext - 1), Stopwatch.GetTimestamp());
+            Push(_stage.Out, prediction);
+            PullIfAllowed();
+            CompleteIfDone();
+        }
+
+        private void RunBatchIfPossible()
+        {
+            if (_readyNext < _readyCount || IsTimerActive(FillTimer)) return; // previous batch not yet emitted
+            _batches.Drain(_inbox);
+            if (_batches.WaitingCount == 0)
+            {
+                _inbox.Rearm(); // the next submit wakes us; drain once more to close the race
+                _batches.Drain(_inbox);
+                if (_batches.WaitingCount == 0) return;
+            }
+
+            if (_stage._settings.MaxBatchDelay > TimeSpan.Zero && _batches.WaitingCount < _stage._settings.MaxBatchSize)
+            {
+                ScheduleOnce(FillTimer, _stage._settings.MaxBatchDelay);
+                return;
+            }
+
+            RunBatch();
+        }
+
+        private void RunBatch()
+        {
+            _batches.Drain(_inbox);
+            int size = _batches.Step(_kernel!, _ready);
+            _readyNext = 0;
+            _readyCount = size;
+            if (size > 0) _metrics.OnBatch(size);
+            if (size > 0 && IsAvailable(_stage.Out)) Emit();
+            if (_readyNext == _readyCount && _batches.WaitingCount > 0) RunBatchIfPossible();
+        }
+
+        private void PullIfAllowed()
+        {
+            if (!_upstreamFinished && _inFlight < _stage._settings.MaxInFlight && !HasBeenPulled(_stage.In) && !IsClosed(_stage.In))
+                Pull(_stage.In);
+        }
+
+        private void CompleteIfDone()
+        {
+            if (_upstreamFinished && _inFlight == 0) CompleteStage();
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using Akka;
+using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using LstmStreams.Compute;
+using LstmStreams.Core.Kernels;
+using LstmStreams.Core.Model;
+using LstmStreams.Settings;
+
+namespace LstmStreams.Pipeline;
+
+/// <summary>
+/// The public entry point: a reusable <see cref="Flow{TIn,TOut,TMat}"/> from observations of many
+/// interleaved sequences to their predictions, to drop into any Akka.Streams graph.
+/// </summary>
+/// <example>
+/// <code>
+/// var flow = LstmStream.Create(system, model, StreamingSettings.Default, error => log(error));
+/// source.ViaMaterialized(flow, Keep.Right).To(sink).Run(materializer);
+/// </code>
+/// </example>
+public static class LstmStream
+{
+    /// <summary>
+    /// Builds the flow. Each materialization gets its own sequence region (actors under
+    /// <paramref name="system"/>), kernel and metrics (the materialized value).
+    /// </summary>
+    /// <param name="system">Hosts the sequence actors and the compute dispatcher.</param>
+    /// <param name="model">The model every sequence runs.</param>
+    /// <param name="settings">Runtime settings; null for the defaults.</param>
+    /// <param name="onError">Receives one error record per rejected observation (called on the compute
+    /// stage's thread: keep it quick); null to drop them after counting.</param>
+    /// <param name="kernelFactory">Overrides how the kernel is made; null uses <see cref="StreamingSettings.Kernel"/>.</param>
+    public static Flow<Observation, Prediction, PipelineMetrics> Create(ActorSystem system, RecurrentModel model, StreamingSettings? settings = null,
+        Action<ObservationError>? onError = null, Func<RecurrentModel, int, IStepKernel>? kernelFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(model);
+        settings ??= StreamingSettings.Default;
+        settings.Validate();
+        kernelFactory ??= (m, batch) => StepKernels.Create(m, settings.Kernel, batch);
+        var stage = new ComputeStage(model, settings, kernelFactory, onError ?? (_ => { }));
+        var attributes = Attributes.CreateName("lstm-compute");
+        if (!string.IsNullOrEmpty(settings.ComputeDispatcher))
+        {
+            EnsureReferenceConfig(system);
+            if (!system.Dispatchers.HasDispatcher(settings.ComputeDispatcher))
+                throw new ArgumentException($"lstm-streams.compute-dispatcher = \"{settings.ComputeDispatcher}\" is not a dispatcher configured in this actor system.", nameof(settings));
+            attributes = attributes.And(ActorAttributes.CreateDispatcher(settings.ComputeDispatcher));
+        }
+
+        return Flow.FromGraph(stage).WithAttributes(attributes).Async();
+    }
+
+    /// <summary>Adds the embedded reference.conf beneath the system's config (once) so its dispatchers resolve.</summary>
+    public static void EnsureReferenceConfig(ActorSystem system)
+    {
+        if (!system.Settings.Config.HasPath("lstm-streams.pinned-dispatcher"))
+            system.Settings.InjectTopLevelFallback(StreamingSettings.ReferenceConfig);
+    }
+}

@@ -1,0 +1,35 @@
+namespace LstmStreams.Sequences;
+
+/// <summary>A message addressed to one sequence: the region routes it by <see cref="SequenceId"/>
+/// (the contract of an Akka.Cluster.Sharding entity message).</summary>
+public interface ISequenceMessage
+{
+    /// <summary>The entity id.</summary>
+    string SequenceId { get; }
+}
+
+/// <summary>Region → sequence: you have been idle; passivate if nothing is in flight.</summary>
+public sealed class PassivateIfIdle
+{
+    /// <summary>The instance.</summary>
+    public static PassivateIfIdle Instance { get; } = new();
+
+    private PassivateIfIdle()
+    {
+    }
+}
+
+/// <summary>Sequence → region: stop me, then deliver my later messages to a fresh actor (as Sharding's Passivate).</summary>
+/// <param name="StopMessage">The message the region sends back to the sequence to stop it.</param>
+public sealed record Passivate(object StopMessage);
+
+/// <summary>Region → sequence: the stop message of a passivation.</summary>
+public sealed class StopSequence
+{
+    /// <summary>The instance.</summary>
+    public static StopSequence Instance { get; } = new();
+
+    private StopSequence()
+    {
+    }
+}

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using Akka.Actor;
+
+namespace LstmStreams.Sequences;
+
+/// <summary>
+/// Finds sequence actors: a message carries its sequence id; the region creates the actor on demand and
+/// forwards. Same contract as an Akka.Cluster.Sharding region (entity id from the message, Passivate with
+/// a stop message, messages for a passivating entity buffered and delivered to its successor), so a shard
+/// region can take its place without touching the actors or the compute stage.
+/// </summary>
+public sealed class SequenceRegion : UntypedActor, IWithTimers
+{
+    private const string SweepTimer = "passivation-sweep";
+    private readonly Func<string, Props> _entityProps;
+    private readonly IPassivationPolicy _passivation;
+    private readonly Dictionary<string, Entity> _entities = new(StringComparer.Ordinal);
+    private readonly Dictionary<IActorRef, string> _idsByRef = new();
+    private readonly Action<int>? _liveChanged;
+    private long _created;
+
+    /// <summary>Creates a region.</summary>
+    /// <param name="entityProps">Props of the actor for a sequence id.</param>
+    /// <param name="passivation">When idle sequences are stopped.</param>
+    /// <param name="liveChanged">Told the number of live sequences whenever it changes (metrics).</param>
+    public SequenceRegion(Func<string, Props> entityProps, IPassivationPolicy passivation, Action<int>? liveChanged = null)
+    {
+        _entityProps = entityProps;
+        _passivation = passivation;
+        _liveChanged = liveChanged;
+    }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Props for a region.</summary>
+    public static Props Props(Func<string, Props> entityProps, IPassivationPolicy passivation, Action<int>? liveChanged = null) =>
+        Akka.Actor.Props.Create(() => new SequenceRegion(entityProps, passivation, liveChanged));
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        if (_passivation.SweepInterval is { } interval)
+            Timers.StartPeriodicTimer(SweepTimer, Sweep.Instance, interval);
+    }
+
+    /// <inheritdoc />
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case ISequenceMessage routed:
+                Deliver(routed.SequenceId, routed);
+                break;
+            case Passivate passivate when _idsByRef.TryGetValue(Sender, out var id):
+                var entity = _entities[id];
+                if (!entity.Passivating)
+                {
+                    entity.Passivating = true;
+                    Sender.Tell(passivate.StopMessage);
+                }
+
+                break;
+            case Terminated terminated when _idsByRef.Remove(terminated.ActorRef, out var stoppedId):
+                var stopped = _entities[stoppedId];
+                _entities.Remove(stoppedId);
+                _liveChanged?.Invoke(_entities.Count);
+                if (stopped.Buffer is { Count: > 0 } buffered)
+                {
+                    foreach (var pending in buffered) Deliver(stoppedId, pending);
+                }
+
+                break;
+            case Sweep:
+                SweepIdle();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void Deliver(string id, object message)
+    {
+        if (!_entities.TryGetValue(id, out var entity))
+        {
+            var actor = Context.ActorOf(_entityProps(id), "s" + (++_created).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Context.Watch(actor);
+            entity = new Entity(actor);
+            _entities.Add(id, entity);
+            _idsByRef.Add(actor, id);
+            _liveChanged?.Invoke(_entities.Count);
+        }
+
+        if (entity.Passivating)
+        {
+            (entity.Buffer ??= new List<object>()).Add(message);
+            return;
+        }
+
+        entity.LastSeen = Stopwatch.GetTimestamp();
+        entity.Actor.Tell(message, Self);
+    }
+
+    private void SweepIdle()
+    {
+        long now = Stopwatch.GetTimestamp();
+        foreach (var entity in _entities.Values)
+        {
+            if (!entity.Passivating && _passivation.ShouldPassivate(Stopwatch.GetElapsedTime(entity.LastSeen, now)))
+                entity.Actor.Tell(PassivateIfIdle.Instance, Self);
+        }
+    }
+
+    private sealed class Entity(IActorRef actor)
+    {
+        public IActorRef Actor { get; } = actor;
+        public long LastSeen { get; set; } = Stopwatch.GetTimestamp();
+        public bool Passivating { get; set; }
+        public List<object>? Buffer { get; set; }
+    }
+
+    private sealed class Sweep
+    {
+        public static Sweep Instance { get; } = new();
+    }
+}

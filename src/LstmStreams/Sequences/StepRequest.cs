@@ -1,0 +1,9 @@
+using LstmStreams.Pipeline;
+
+namespace LstmStreams.Sequences;
+
+/// <summary>What a sequence actor hands the compute stage: its state, the observation, and the t to echo.</summary>
+/// <param name="State">The sequence's state, updated in place by the step.</param>
+/// <param name="Observation">The observation to apply.</param>
+/// <param name="T">The t of the prediction (the observation's own, or its index in the sequence).</param>
+public readonly record struct StepRequest(SequenceState State, Observation Observation, long T);

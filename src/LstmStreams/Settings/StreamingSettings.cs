@@ -1,0 +1,100 @@
+using System.Reflection;
+using Akka.Configuration;
+using LstmStreams.Core.Kernels;
+
+namespace LstmStreams.Settings;
+
+/// <summary>How idle sequences are passivated.</summary>
+public enum PassivationMode
+{
+    /// <summary>Stop a sequence's actor after <see cref="StreamingSettings.IdleTimeout"/> without an observation.</summary>
+    Idle,
+
+    /// <summary>Never passivate.</summary>
+    Never,
+}
+
+/// <summary>
+/// The runtime's settings, read once from the <c>lstm-streams</c> HOCON section (every key is documented
+/// in the embedded reference.conf).
+/// </summary>
+public sealed record StreamingSettings
+{
+    /// <summary>Largest batch per kernel call.</summary>
+    public int MaxBatchSize { get; init; } = 1024;
+
+    /// <summary>How long to wait to fill a batch when the kernel is free (zero: never wait).</summary>
+    public TimeSpan MaxBatchDelay { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Observations admitted but not yet emitted.</summary>
+    public int MaxInFlight { get; init; } = 16384;
+
+    /// <summary>Passivation policy.</summary>
+    public PassivationMode Passivation { get; init; } = PassivationMode.Idle;
+
+    /// <summary>Idle time before a sequence is passivated.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The step kernel backend.</summary>
+    public KernelBackend Kernel { get; init; } = KernelBackend.Auto;
+
+    /// <summary>Largest accepted |feature|.</summary>
+    public float MaxAbsFeature { get; init; } = 1e15f;
+
+    /// <summary>Dispatcher id for the compute stage; null or empty to run it on the stream's default.</summary>
+    public string? ComputeDispatcher { get; init; } = "lstm-streams.pinned-dispatcher";
+
+    /// <summary>The embedded reference.conf: every key with its default.</summary>
+    public static Config ReferenceConfig { get; } = LoadReference();
+
+    /// <summary>The defaults.</summary>
+    public static StreamingSettings Default { get; } = FromConfig(ReferenceConfig);
+
+    /// <summary>Reads the <c>lstm-streams</c> section of <paramref name="config"/> (with the reference defaults beneath).</summary>
+    /// <exception cref="ArgumentException">A value is out of range; the message names the key.</exception>
+    public static StreamingSettings FromConfig(Config config)
+    {
+        var section = config.WithFallback(ReferenceConfig).GetConfig("lstm-streams");
+        var settings = new StreamingSettings
+        {
+            MaxBatchSize = section.GetInt("max-batch-size"),
+            MaxBatchDelay = section.GetTimeSpan("max-batch-delay"),
+            MaxInFlight = section.GetInt("max-in-flight"),
+            Passivation = section.GetString("passivation").Trim().ToLowerInvariant() switch
+            {
+                "idle" => PassivationMode.Idle,
+                "never" => PassivationMode.Never,
+                var other => throw new ArgumentException($"lstm-streams.passivation = \"{other}\": use \"idle\" or \"never\"."),
+            },
+            IdleTimeout = section.GetTimeSpan("idle-timeout"),
+            Kernel = StepKernels.Parse(section.GetString("kernel")),
+            MaxAbsFeature = (float)section.GetDouble("max-abs-feature"),
+            ComputeDispatcher = section.GetString("compute-dispatcher"),
+        };
+        settings.Validate();
+        return settings;
+    }
+
+    /// <summary>Checks every value; the message names the HOCON key and the fix.</summary>
+    public void Validate()
+    {
+        if (MaxBatchSize < 1)
+            throw new ArgumentException($"lstm-streams.max-batch-size = {MaxBatchSize}: must be at least 1.");
+        if (MaxInFlight < 1)
+            throw new ArgumentException($"lstm-streams.max-in-flight = {MaxInFlight}: must be at least 1.");
+        if (MaxBatchDelay < TimeSpan.Zero)
+            throw new ArgumentException($"lstm-streams.max-batch-delay = {MaxBatchDelay}: must not be negative.");
+        if (IdleTimeout <= TimeSpan.Zero)
+            throw new ArgumentException($"lstm-streams.idle-timeout = {IdleTimeout}: must be positive (use passivation = never to keep sequences).");
+        if (!(MaxAbsFeature > 0))
+            throw new ArgumentException($"lstm-streams.max-abs-feature = {MaxAbsFeature}: must be positive.");
+    }
+
+    private static Config LoadReference()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("LstmStreams.reference.conf")
+            ?? throw new InvalidOperationException("the embedded reference.conf is missing from the LstmStreams assembly.");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    }
+}
