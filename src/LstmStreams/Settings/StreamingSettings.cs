@@ -54,7 +54,8 @@ public sealed record StreamingSettings
     /// <exception cref="ArgumentException">A value is out of range; the message names the key.</exception>
     public static StreamingSettings FromConfig(Config config)
     {
-        var section = config.WithFallback(ReferenceConfig).GetConfig("lstm-streams");
+        var merged = ReferenceEquals(config, ReferenceConfig) ? config : config.WithFallback(ReferenceConfig);
+        var section = merged.GetConfig("lstm-streams");
         var settings = new StreamingSettings
         {
             MaxBatchSize = section.GetInt("max-batch-size"),
