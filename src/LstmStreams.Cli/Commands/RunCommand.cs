@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Globalization;
+using LstmStreams.Cli.Running;
+using LstmStreams.Core.Import;
+using LstmStreams.Sinks;
+
+namespace LstmStreams.Cli.Commands;
+
+/// <summary><c>lstm-streams run</c>: stream observations of many sequences through a model.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "The model: a PyTorch state_dict saved as .safetensors.", Required = true };
+        var input = new Option<string>("--input") { Description = "Observations: a file, or - for stdin.", DefaultValueFactory = _ => "-" };
+        var output = new Option<string>("--output") { Description = "Predictions (JSONL): a file, or - for stdout.", DefaultValueFactory = _ => "-" };
+        var errors = new Option<string?>("--errors") { Description = "Error records (JSONL) for rejected lines; default stderr." };
+        var format = new Option<string?>("--format") { Description = "Input format: jsonl or csv (default: from the file extension, else jsonl)." };
+        var head = new Option<string?>("--head") { Description = "State_dict prefix of the output head when several qualify (or 'none')." };
+        var shared = new SharedOptions();
+        var command = new Command("run", "Stream observations of many interleaved sequences through a model; one prediction per observation.")
+        {
+            model, input, output, errors, format, head,
+        };
+        shared.AddTo(command);
+        command.SetAction(parse => Execute(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(errors),
+            parse.GetValue(format), parse.GetValue(head), () => shared.Read(parse)));
+        return command;
+    }
+
+    internal static int Execute(string modelPath, string inputPath, string outputPath, string? errorsPath, string? format, string? head,
+        Func<(Akka.Configuration.Config, Settings.StreamingSettings)> readSettings)
+    {
+        Core.Model.RecurrentModel loaded;
+        try
+        {
+            loaded = ModelLoader.Load(modelPath, head);
+        }
+        catch (ModelFormatException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+
+        Akka.Configuration.Config config;
+        Settings.StreamingSettings settings;
+        InputFormat inputFormat;
+        TextReader reader;
+        try
+        {
+            (config, settings) = readSettings();
+            inputFormat = InputLines.Guess(inputPath, format);
+            reader = InputLines.Open(inputPath);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"error: input '{inputPath}' cannot be read: {e.Message}");
+            return 3;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            Console.Error.WriteLine($"error: input '{inputPath}' cannot be read: {e.Message}");
+            return 3;
+        }
+
+        using var predictions = new JsonlWriter(outputPath == "-" ? Console.OpenStandardOutput() : File.Create(outputPath), ownsStream: outputPath != "-");
+        using var errorWriter = new JsonlWriter(errorsPath is null ? Console.OpenStandardError() : File.Create(errorsPath), ownsStream: errorsPath is not null);
+        using var system = StreamRunner.CreateSystem(config);
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        try
+        {
+            var summary = StreamRunner.Run(system, loaded, settings, InputLines.Parse(reader, inputFormat), predictions, errorWriter,
+                Progress.ForStderrIfTerminal("run"), cancel.Token);
+            if (!Console.IsErrorRedirected)
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"done: {summary.Predictions:N0} predictions, {summary.Errors:N0} rejected lines, {summary.ObservationsPerSecond:N0} obs/s, mean batch {summary.Metrics.MeanBatchSize:F1}"));
+            }
+
+            return 0;
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"error: reading '{inputPath}' failed: {e.Message}");
+            return 3;
+        }
+        finally
+        {
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        }
+    }
+}

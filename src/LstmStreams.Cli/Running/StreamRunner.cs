@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using Akka;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using LstmStreams.Core.Model;
+using LstmStreams.Pipeline;
+using LstmStreams.Sinks;
+using LstmStreams.Sources;
+using LstmStreams.Settings;
+
+namespace LstmStreams.Cli.Running;
+
+/// <summary>What one run did, for the closing summary.</summary>
+internal sealed record RunSummary(long Lines, long Predictions, long Errors, TimeSpan Elapsed, PipelineMetrics Metrics)
+{
+    public double ObservationsPerSecond => Predictions / Math.Max(Elapsed.TotalSeconds, 1e-9);
+}
+
+/// <summary>
+/// Runs parsed lines through the LstmStreams flow into a prediction writer, in an actor system of its own:
+/// the part shared by <c>run</c> and <c>demo</c>.
+/// </summary>
+internal static class StreamRunner
+{
+    /// <summary>Creates the actor system for the CLI: the user's config over the reference, quiet logging.</summary>
+    public static ActorSystem CreateSystem(Config config) =>
+        ActorSystem.Create("lstm-streams", ConfigurationFactory.ParseString("""
+            akka.loglevel = WARNING
+            akka.stdout-loglevel = WARNING
+            akka.log-dead-letters = off
+            akka.log-dead-letters-during-shutdown = off
+            """).WithFallback(config).WithFallback(StreamingSettings.ReferenceConfig));
+
+    public static RunSummary Run(ActorSystem system, RecurrentModel model, StreamingSettings settings, Source<ParsedLine, NotUsed> lines,
+        JsonlWriter predictions, JsonlWriter errors, Progress? progress, CancellationToken cancel = default)
+    {
+        long lineCount = 0, errorCount = 0, written = 0;
+        void OnError(ObservationError error)
+        {
+            Interlocked.Increment(ref errorCount);
+            errors.Write(error);
+        }
+
+        var flow = LstmStream.Create(system, model, settings, OnError);
+        var stopwatch = Stopwatch.StartNew();
+        var ((killSwitch, metrics), done) = lines
+            .ViaMaterialized(KillSwitches.Single<ParsedLine>(), Keep.Right)
+            .Where(line =>
+            {
+                lineCount++;
+                if (line.Error is { } error) OnError(error);
+                return line.Observation is not null;
+            })
+            .Select(line => line.Observation!)
+            .ViaMaterialized(flow, Keep.Both)
+            .ToMaterialized(Sink.ForEach<Prediction>(p =>
+            {
+                predictions.Write(p);
+                written++;
+            }), Keep.Both)
+            .Run(system.Materializer());
+
+        using var registration = cancel.Register(() => killSwitch.Shutdown());
+        progress?.Start(() => (metrics.Emitted, metrics.MeanBatchSize, metrics.LiveSequences));
+        try
+        {
+            done.Wait();
+        }
+        catch (AggregateException e) when (e.InnerException is not null)
+        {
+            throw e.InnerException;
+        }
+        finally
+        {
+            progress?.Stop();
+            predictions.Flush();
+            errors.Flush();
+        }
+
+        stopwatch.Stop();
+        return new RunSummary(lineCount, written, errorCount, stopwatch.Elapsed, metrics);
+    }
+}

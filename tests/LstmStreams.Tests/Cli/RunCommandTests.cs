@@ -1,0 +1,89 @@
+using System.Text.Json;
+using LstmStreams.Cli.Commands;
+using LstmStreams.Settings;
+
+namespace LstmStreams.Tests.Cli;
+
+/// <summary>`lstm-streams run` end to end on PyTorch fixtures: interleaved sequences in, PyTorch's numbers out.</summary>
+public sealed class RunCommandTests : IDisposable
+{
+    private static readonly string Fixtures = Path.Combine(AppContext.BaseDirectory, "fixtures", "pytorch");
+    private readonly string _folder = Directory.CreateTempSubdirectory("lstm-streams-run-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static (Akka.Configuration.Config, StreamingSettings) Defaults() =>
+        (Akka.Configuration.ConfigurationFactory.Empty, StreamingSettings.Default with { MaxBatchSize = 16 });
+
+    [Theory]
+    [InlineData("interleaved.jsonl", "interleaved_expected.jsonl", null)]
+    [InlineData("interleaved.csv", "interleaved_csv_expected.jsonl", null)]
+    [InlineData("interleaved.csv", "interleaved_csv_expected.jsonl", "csv")]
+    public void Run_reproduces_PyTorch_outputs_on_interleaved_sequences(string input, string expected, string? format)
+    {
+        string output = Path.Combine(_folder, "out.jsonl"), errors = Path.Combine(_folder, "errors.jsonl");
+        int exit = RunCommand.Execute(Path.Combine(Fixtures, "lstm_2l_head_sigmoid.safetensors"), Path.Combine(Fixtures, input), output, errors, format, null, Defaults);
+
+        Assert.Equal(0, exit);
+        Assert.Equal("", File.ReadAllText(errors));
+        var want = ReadPredictions(Path.Combine(Fixtures, expected));
+        var got = ReadPredictions(output);
+        Assert.Equal(want.Count, got.Count);
+        foreach (var (seq, rows) in want)
+        {
+            Assert.True(got.TryGetValue(seq, out var ours), $"no output for {seq}");
+            Assert.Equal(rows.Count, ours.Count);
+            for (int i = 0; i < rows.Count; i++)
+            {
+                Assert.Equal(rows[i].T, ours[i].T);
+                for (int j = 0; j < rows[i].Y.Length; j++)
+                    Assert.True(Math.Abs(rows[i].Y[j] - ours[i].Y[j]) <= 1e-5, $"{seq} step {i}: {ours[i].Y[j]} vs PyTorch {rows[i].Y[j]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Run_reports_bad_lines_and_keeps_going()
+    {
+        string input = Path.Combine(_folder, "bad.jsonl");
+        File.WriteAllLines(input,
+        [
+            """{"seq": "a", "x": [1, 2, 3, 4]}""",
+            """not json""",
+            """{"seq": "a", "x": [1, 2]}""",
+            """{"x": [1, 2, 3, 4]}""",
+            """{"seq": "b", "x": [1, 2, 3, 4], "t": "soon"}""",
+            """{"seq": "a", "x": [1, 2, 3, 4]}""",
+        ]);
+        string output = Path.Combine(_folder, "out.jsonl"), errors = Path.Combine(_folder, "errors.jsonl");
+        int exit = RunCommand.Execute(Path.Combine(Fixtures, "lstm_2l_head_sigmoid.safetensors"), input, output, errors, null, null, Defaults);
+
+        Assert.Equal(0, exit);
+        var errorLines = File.ReadAllLines(errors).Select(l => JsonDocument.Parse(l).RootElement).OrderBy(e => e.GetProperty("position").GetInt64()).ToList();
+        Assert.Equal([2L, 3, 4, 5], errorLines.Select(e => e.GetProperty("position").GetInt64()));
+        Assert.Contains("takes 4", errorLines[1].GetProperty("error").GetString());
+        Assert.Equal([0L, 1], ReadPredictions(output)["a"].Select(p => p.T));
+    }
+
+    [Fact]
+    public void Run_fails_clearly_on_a_missing_model_or_input()
+    {
+        string output = Path.Combine(_folder, "out.jsonl");
+        Assert.Equal(2, RunCommand.Execute(Path.Combine(_folder, "nope.safetensors"), "-", output, null, null, null, Defaults));
+        Assert.Equal(3, RunCommand.Execute(Path.Combine(Fixtures, "lstm_1l.safetensors"), Path.Combine(_folder, "missing.jsonl"), output, null, null, null, Defaults));
+    }
+
+    private static Dictionary<string, List<(long T, float[] Y)>> ReadPredictions(string path)
+    {
+        var result = new Dictionary<string, List<(long, float[])>>();
+        foreach (string line in File.ReadLines(path))
+        {
+            var root = JsonDocument.Parse(line).RootElement;
+            string seq = root.GetProperty("seq").GetString()!;
+            if (!result.TryGetValue(seq, out var list)) result[seq] = list = new();
+            list.Add((root.GetProperty("t").GetInt64(), root.GetProperty("y").EnumerateArray().Select(v => v.GetSingle()).ToArray()));
+        }
+
+        return result;
+    }
+}
