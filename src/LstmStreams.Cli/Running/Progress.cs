@@ -7,7 +7,7 @@ namespace LstmStreams.Cli.Running;
 /// A live progress line on stderr (observations, rate, mean batch size, live sequences), redrawn once a
 /// second. Only shown when stderr is a terminal, or when forced (the demo).
 /// </summary>
-internal sealed class Progress(TextWriter output, string label)
+internal sealed class Progress(TextWriter output, string label, bool carriageReturn = true)
 {
     private Timer? _timer;
     private Func<(long Done, double Batch, int Live)>? _read;
@@ -22,7 +22,8 @@ internal sealed class Progress(TextWriter output, string label)
     {
         _read = read;
         _clock.Start();
-        _timer = new Timer(_ => Draw(final: false), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        var period = carriageReturn ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(2);
+        _timer = new Timer(_ => Draw(final: false), null, period, period);
     }
 
     public void Stop()
@@ -43,8 +44,8 @@ internal sealed class Progress(TextWriter output, string label)
         lock (output)
         {
             output.Write(string.Create(CultureInfo.InvariantCulture,
-                $"\r{label}: {done,12:N0} observations  {rate,12:N0}/s  batch {batch,7:F1}  live sequences {live,9:N0}  {now:hh\\:mm\\:ss}"));
-            if (final) output.WriteLine();
+                $"{(carriageReturn ? "\r" : "")}{label}: {done,12:N0} observations  {rate,12:N0}/s  batch {batch,7:F1}  live sequences {live,9:N0}  {now:hh\\:mm\\:ss}"));
+            if (final || !carriageReturn) output.WriteLine();
         }
     }
 }

@@ -34,7 +34,7 @@ internal static class StreamRunner
             """).WithFallback(config).WithFallback(StreamingSettings.ReferenceConfig));
 
     public static RunSummary Run(ActorSystem system, RecurrentModel model, StreamingSettings settings, Source<ParsedLine, NotUsed> lines,
-        JsonlWriter predictions, JsonlWriter errors, Progress? progress, CancellationToken cancel = default)
+        JsonlWriter predictions, JsonlWriter errors, Progress? progress, CancellationToken cancel = default, Func<Prediction, bool>? onPrediction = null)
     {
         long lineCount = 0, errorCount = 0, written = 0;
         void OnError(ObservationError error)
@@ -57,7 +57,7 @@ internal static class StreamRunner
             .ViaMaterialized(flow, Keep.Both)
             .ToMaterialized(Sink.ForEach<Prediction>(p =>
             {
-                predictions.Write(p);
+                if (onPrediction is null || onPrediction(p)) predictions.Write(p);
                 written++;
             }), Keep.Both)
             .Run(system.Materializer());
