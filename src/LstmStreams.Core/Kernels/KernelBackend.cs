@@ -1,3 +1,4 @@
+using LstmStreams.Core.Kernels.Managed;
 using LstmStreams.Core.Model;
 
 namespace LstmStreams.Core.Kernels;
@@ -5,8 +6,11 @@ namespace LstmStreams.Core.Kernels;
 /// <summary>Which implementation of <see cref="IStepKernel"/> to use.</summary>
 public enum KernelBackend
 {
-    /// <summary>The fastest backend available on this machine.</summary>
+    /// <summary>The fastest backend available on this machine (the managed SIMD kernel).</summary>
     Auto,
+
+    /// <summary>The fused SIMD kernel in managed code (AVX-512, AVX2 or scalar, chosen at start).</summary>
+    Managed,
 
     /// <summary>The MathNet.Numerics reference kernel: readable, slow, the oracle.</summary>
     Reference,
@@ -16,20 +20,26 @@ public enum KernelBackend
 public static class StepKernels
 {
     /// <summary>The backend names accepted in config and on the command line.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["auto", "reference"];
+    public static IReadOnlyList<string> Names { get; } = ["auto", "managed", "reference"];
 
     /// <summary>Parses a backend name; throws a message listing the valid names.</summary>
     public static KernelBackend Parse(string name) => name.Trim().ToLowerInvariant() switch
     {
         "auto" => KernelBackend.Auto,
+        "managed" => KernelBackend.Managed,
         "reference" => KernelBackend.Reference,
         _ => throw new ArgumentException($"unknown kernel backend '{name}'; use one of: {string.Join(", ", Names)}.", nameof(name)),
     };
 
     /// <summary>Creates a kernel for <paramref name="model"/> able to step up to <paramref name="maxBatchSize"/> sequences at once.</summary>
-    public static IStepKernel Create(RecurrentModel model, KernelBackend backend, int maxBatchSize) => backend switch
+    /// <param name="model">The model.</param>
+    /// <param name="backend">Which implementation.</param>
+    /// <param name="maxBatchSize">The largest batch.</param>
+    /// <param name="threads">Threads for the managed kernel (0: min(2, cores)).</param>
+    public static IStepKernel Create(RecurrentModel model, KernelBackend backend, int maxBatchSize, int threads = 0) => backend switch
     {
-        KernelBackend.Auto or KernelBackend.Reference => new ReferenceKernel(model, maxBatchSize),
+        KernelBackend.Auto or KernelBackend.Managed => new ManagedKernel(model, maxBatchSize, threads),
+        KernelBackend.Reference => new ReferenceKernel(model, maxBatchSize),
         _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "unknown kernel backend"),
     };
 }

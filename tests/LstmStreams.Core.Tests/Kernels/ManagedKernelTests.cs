@@ -1,0 +1,82 @@
+using LstmStreams.Core.Kernels;
+using LstmStreams.Core.Kernels.Managed;
+using LstmStreams.Core.Model;
+
+namespace LstmStreams.Core.Tests.Kernels;
+
+/// <summary>The fast kernel equals the MathNet reference on every SIMD path, thread count and shape.</summary>
+public sealed class ManagedKernelTests
+{
+    public static TheoryData<SimdLevel, int> Paths()
+    {
+        var data = new TheoryData<SimdLevel, int>();
+        var levels = new List<SimdLevel> { SimdLevel.Scalar };
+        if (SimdSupport.Avx2) levels.Add(SimdLevel.Avx2);
+        if (SimdSupport.Avx512) levels.Add(SimdLevel.Avx512);
+        foreach (var level in levels)
+        {
+            data.Add(level, 1);
+            data.Add(level, 2);
+        }
+
+        return data;
+    }
+
+    private static readonly (CellKind Cell, int Input, int Hidden, int Layers, int? Output, HeadActivation Activation, bool Bias)[] Shapes =
+    [
+        (CellKind.Lstm, 3, 5, 1, 2, HeadActivation.Sigmoid, true),
+        (CellKind.Lstm, 8, 64, 2, 1, HeadActivation.Identity, true),
+        (CellKind.Lstm, 5, 37, 3, 3, HeadActivation.Softmax, false),
+        (CellKind.Lstm, 8, 16, 1, null, HeadActivation.Identity, true),
+        (CellKind.Gru, 3, 5, 1, null, HeadActivation.Identity, true),
+        (CellKind.Gru, 8, 48, 2, 2, HeadActivation.Tanh, true),
+        (CellKind.Gru, 4, 21, 2, 1, HeadActivation.Identity, false),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Managed_equals_reference_on_random_models_batches_and_subsets(SimdLevel simd, int threads)
+    {
+        foreach (var shape in Shapes)
+        {
+            var model = RandomModels.Create(shape.Cell, shape.Input, shape.Hidden, shape.Layers, shape.Output, shape.Activation, shape.Bias, seed: shape.Hidden);
+            const int sequences = 150;
+            using var reference = new ReferenceKernel(model, sequences);
+            using var managed = new ManagedKernel(model, sequences, threads, simd);
+            var random = new Random(shape.Hidden + threads);
+            var refStates = Enumerable.Range(0, sequences).Select(_ => model.NewState()).ToArray();
+            var ourStates = Enumerable.Range(0, sequences).Select(_ => model.NewState()).ToArray();
+            foreach (int batch in new[] { 1, 2, 7, 13, 64, 150, 97 })
+            {
+                var chosen = Enumerable.Range(0, sequences).OrderBy(_ => random.Next()).Take(batch).ToArray();
+                var x = RandomModels.Inputs(random, batch * shape.Input, 3f);
+                var refOut = new float[batch * model.OutputSize];
+                var ourOut = new float[batch * model.OutputSize];
+                reference.Step(x, chosen.Select(s => refStates[s]).ToArray(), refOut);
+                managed.Step(x, chosen.Select(s => ourStates[s]).ToArray(), ourOut);
+                for (int i = 0; i < refOut.Length; i++)
+                    Assert.True(Math.Abs(refOut[i] - ourOut[i]) <= 1e-5, $"{shape} {simd}/{threads} batch {batch}: output {i} {ourOut[i]} vs reference {refOut[i]}");
+                foreach (int s in chosen)
+                    for (int i = 0; i < model.StateSize; i++)
+                        Assert.True(Math.Abs(refStates[s][i] - ourStates[s][i]) <= 1e-5, $"{shape} {simd}/{threads}: state {i} of sequence {s}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Managed_saturates_without_NaN(SimdLevel simd, int threads)
+    {
+        var model = RandomModels.Create(CellKind.Lstm, 4, 32, 2, 2, HeadActivation.Softmax, scale: 3f);
+        using var kernel = new ManagedKernel(model, 64, threads, simd);
+        var states = Enumerable.Range(0, 64).Select(_ => model.NewState()).ToArray();
+        var y = new float[64 * 2];
+        foreach (float magnitude in new[] { 1e4f, -1e4f, 1e6f, 50f })
+        {
+            var x = Enumerable.Range(0, 64 * 4).Select(i => i % 3 == 0 ? magnitude : -magnitude).ToArray();
+            kernel.Step(x, states, y);
+            Assert.All(y, v => Assert.True(float.IsFinite(v)));
+            Assert.All(states, s => Assert.All(s.AsSpan(0, 32).ToArray(), h => Assert.InRange(h, -1f, 1f)));
+        }
+    }
+}
