@@ -114,7 +114,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
             }
             else
             {
-                observation.AdmittedTicks = Stopwatch.GetTimestamp();
+                if (observation.AdmittedTicks == 0) observation.AdmittedTicks = Stopwatch.GetTimestamp(); // a source may stamp the scheduled time
                 _inFlight++;
                 _metrics.OnAdmitted();
                 _region.Tell(observation, ActorRefs.NoSender);

@@ -43,7 +43,8 @@ public sealed class Observation : ISequenceMessage
     /// <summary>Source position (1-based line number), 0 when unknown.</summary>
     public long Position { get; }
 
-    /// <summary>When the compute stage admitted it (Stopwatch ticks), for latency figures.</summary>
+    /// <summary>When the compute stage admitted it (Stopwatch ticks), for latency figures. An open-loop
+    /// benchmark source sets it to the scheduled time first, so queueing before admission is counted.</summary>
     internal long AdmittedTicks { get; set; }
 }
 

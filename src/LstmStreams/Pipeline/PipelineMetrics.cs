@@ -81,6 +81,19 @@ public sealed class PipelineMetrics
         return TimeSpan.MaxValue;
     }
 
+    /// <summary>The latency histogram: (upper bound, count) per non-empty log bucket (√2 apart).</summary>
+    public IReadOnlyList<(TimeSpan UpperBound, long Count)> LatencyHistogram()
+    {
+        var buckets = new List<(TimeSpan, long)>();
+        for (int k = 0; k < LatencyBuckets; k++)
+        {
+            long count = Volatile.Read(ref _latency[k]);
+            if (count > 0) buckets.Add((TimeSpan.FromMicroseconds(Math.Pow(2, (k + 1) / 2.0)), count));
+        }
+
+        return buckets;
+    }
+
     internal void OnAdmitted()
     {
         Volatile.Write(ref _admitted, _admitted + 1);

@@ -100,7 +100,7 @@ public sealed unsafe class ManagedKernel : IStepKernel
         fixed (float* x = inputs)
         fixed (float* y = outputs)
         {
-            if (_worker is null || batch < 8 || _flopsPerRow * batch < ParallelFlops)
+            if (ThreadsFor(batch) == 1)
             {
                 RunRows(0, batch, x, y, _panelPointers[0]);
             }
@@ -112,14 +112,17 @@ public sealed unsafe class ManagedKernel : IStepKernel
                 _jobOutputs = y;
                 _jobSplit = split;
                 _jobEnd = batch;
-                _worker.Start();
+                _worker!.Start();
                 RunRows(0, split, x, y, _panelPointers[0]);
-                _worker.Wait();
+                _worker!.Wait();
             }
         }
 
         Array.Clear(_rows, 0, batch); // do not keep sequences' states alive
     }
+
+    /// <summary>Threads a step of <paramref name="batch"/> sequences runs on: small steps stay on the caller.</summary>
+    public int ThreadsFor(int batch) => _worker is null || batch < 8 || _flopsPerRow * batch < ParallelFlops ? 1 : 2;
 
     private int RowsPerTile => _simd switch
     {

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using LstmStreams.Core.Model;
+using LstmStreams.Pipeline;
+using LstmStreams.Settings;
+
+namespace LstmStreams.Cli.Bench;
+
+/// <summary>The figures of one <c>bench e2e</c> run.</summary>
+internal sealed record EndToEndResult
+{
+    public required string Mode { get; init; }
+    public required int Sequences { get; init; }
+    public required long Observations { get; init; }
+    public required double ObsPerSecond { get; init; }
+    public double IdealObsPerSecond { get; init; }
+    public double PerEventObsPerSecond { get; init; }
+    public required double LatencyP50Ms { get; init; }
+    public required double LatencyP99Ms { get; init; }
+    public required double LatencyP999Ms { get; init; }
+    public required double BatchMean { get; init; }
+    public required int BatchP50 { get; init; }
+    public required int BatchP99 { get; init; }
+    public required double AllocBytesPerObs { get; init; }
+    public required int[] GcCollections { get; init; }
+    public required double PeakWorkingSetMb { get; init; }
+    public required double BytesPerSequence { get; init; }
+    public required int StateBytesPerSequence { get; init; }
+    public required IReadOnlyList<(TimeSpan UpperBound, long Count)> Histogram { get; init; }
+    public required string Kernel { get; init; }
+}
+
+/// <summary>
+/// Runs the synthetic workload through the real flow (source → sequence actors → batch → kernel → sink)
+/// and collects throughput, latency, batch sizes, allocation, GC and memory figures.
+/// </summary>
+internal static class EndToEndBench
+{
+    public static EndToEndResult Run(ActorSystem system, RecurrentModel model, StreamingSettings settings, Workload workload, double? rate, TimeSpan? limit, TextWriter progress)
+    {
+        long total = workload.Order.Length;
+        long received = 0;
+        TimeSpan finished = TimeSpan.Zero;
+        var clock = new Stopwatch();
+        var allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var observations = Source.FromEnumerator(() => (rate is { } r ? workload.OpenLoop(r) : workload.ClosedLoop()).GetEnumerator());
+        if (limit is { } l) observations = observations.TakeWithin(l);
+        // The source stays open (Source.Maybe) after the last observation so every sequence is still live
+        // when memory is measured; it is completed right after.
+        var sourceWithHold = observations
+            .WithAttributes(ActorAttributes.CreateDispatcher("akka.stream.default-blocking-io-dispatcher"))
+            .Async()
+            .ConcatMaterialized(Source.Maybe<Observation>(), Keep.Right);
+
+        long memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
+        int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var flow = LstmStream.Create(system, model, settings);
+        clock.Start();
+        var ((hold, metrics), done) = sourceWithHold
+            .ViaMaterialized(flow, Keep.Both)
+            .ToMaterialized(Sink.ForEach<Prediction>(_ =>
+            {
+                if (++received == total)
+                {
+                    finished = clock.Elapsed;
+                    allDone.TrySetResult();
+                }
+            }), Keep.Both)
+            .Run(system.Materializer());
+
+        var reporter = new Running.Progress(progress, rate is null ? "e2e closed loop" : "e2e open loop", carriageReturn: !Console.IsErrorRedirected);
+        reporter.Start(() => (metrics.Emitted, metrics.MeanBatchSize, metrics.LiveSequences));
+        // With a time limit the source may stop early: then the count in flight decides the end.
+        while (!allDone.Task.Wait(50))
+        {
+            if (limit is { } cap && clock.Elapsed > cap && metrics.InFlight == 0 && metrics.Emitted == metrics.Admitted)
+            {
+                finished = clock.Elapsed;
+                break;
+            }
+        }
+
+        reporter.Stop();
+        long emitted = metrics.Emitted;
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        int[] collections = [GC.CollectionCount(0) - collectionsBefore[0], GC.CollectionCount(1) - collectionsBefore[1], GC.CollectionCount(2) - collectionsBefore[2]];
+        int live = metrics.LiveSequences;
+        long memoryAfter = GC.GetTotalMemory(forceFullCollection: true); // every sequence still live: the stream is held open
+        double peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
+        hold.TrySetResult(null);
+        done.Wait(TimeSpan.FromSeconds(30));
+
+        return new EndToEndResult
+        {
+            Mode = rate is { } open ? $"open loop at {open:N0}/s" : "closed loop",
+            Sequences = workload.Ids.Length,
+            Observations = emitted,
+            ObsPerSecond = emitted / Math.Max(finished.TotalSeconds, 1e-9),
+            LatencyP50Ms = metrics.LatencyQuantile(0.5).TotalMilliseconds,
+            LatencyP99Ms = metrics.LatencyQuantile(0.99).TotalMilliseconds,
+            LatencyP999Ms = metrics.LatencyQuantile(0.999).TotalMilliseconds,
+            BatchMean = metrics.MeanBatchSize,
+            BatchP50 = metrics.BatchSizeQuantile(0.5),
+            BatchP99 = metrics.BatchSizeQuantile(0.99),
+            AllocBytesPerObs = (double)allocated / Math.Max(1, emitted),
+            GcCollections = collections,
+            PeakWorkingSetMb = peakMb,
+            BytesPerSequence = live == 0 ? 0 : (double)(memoryAfter - memoryBefore) / live,
+            StateBytesPerSequence = model.StateBytesPerSequence,
+            Histogram = metrics.LatencyHistogram(),
+            Kernel = settings.Kernel.ToString().ToLowerInvariant(),
+        };
+    }
+}

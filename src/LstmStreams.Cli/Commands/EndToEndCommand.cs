@@ -1,0 +1,116 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using LstmStreams.Cli.Bench;
+using LstmStreams.Cli.Running;
+using LstmStreams.Core.Model;
+
+namespace LstmStreams.Cli.Commands;
+
+/// <summary><c>lstm-streams bench e2e</c>: the whole streaming path against an ideal loop and a per-event loop.</summary>
+internal static class EndToEndCommand
+{
+    public static Command Create()
+    {
+        var sequences = new Option<int>("--sequences") { Description = "Distinct sequence ids, all active.", DefaultValueFactory = _ => 100_000 };
+        var input = new Option<int>("--input") { Description = "Input size M.", DefaultValueFactory = _ => 8 };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden size H.", DefaultValueFactory = _ => 64 };
+        var layers = new Option<int>("--layers") { Description = "Stacked layers.", DefaultValueFactory = _ => 1 };
+        var cell = new Option<string>("--cell") { Description = "lstm or gru.", DefaultValueFactory = _ => "lstm" };
+        var observations = new Option<int>("--observations") { Description = "Observations in the run.", DefaultValueFactory = _ => 5_000_000 };
+        var rate = new Option<string>("--rate") { Description = "max (closed loop) or observations per second (open loop; latency from the scheduled time).", DefaultValueFactory = _ => "max" };
+        var seconds = new Option<double?>("--seconds") { Description = "Stop the source after this many seconds." };
+        var baselines = new Option<bool>("--no-baselines") { Description = "Skip the ideal and per-event loops." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object with every figure." };
+        var shared = new SharedOptions();
+        var command = new Command("e2e", "Observations per second through source → sequence actors → batch → kernel → sink, with latency, batch, allocation and memory figures.")
+        {
+            sequences, input, hidden, layers, cell, observations, rate, seconds, baselines, json,
+        };
+        shared.AddTo(command);
+        command.SetAction(parse =>
+        {
+            try
+            {
+                var (config, settings) = shared.Read(parse);
+                var cellKind = parse.GetValue(cell)!.ToLowerInvariant() switch
+                {
+                    "lstm" => CellKind.Lstm,
+                    "gru" => CellKind.Gru,
+                    var other => throw new ArgumentException($"--cell '{other}': use lstm or gru."),
+                };
+                string rateText = parse.GetValue(rate)!;
+                double? openRate = rateText == "max" ? null
+                    : double.TryParse(rateText, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) && r > 0 ? r
+                    : throw new ArgumentException($"--rate '{rateText}': use max or a positive number of observations per second.");
+                int n = parse.GetValue(sequences), count = parse.GetValue(observations);
+                if (n < 1 || count < 1) throw new ArgumentException("--sequences and --observations must be positive.");
+                var model = KernelBench.RandomModel(cellKind, parse.GetValue(input), parse.GetValue(hidden), parse.GetValue(layers));
+                var workload = new Workload(n, count, model.InputSize);
+                using var system = StreamRunner.CreateSystem(config);
+                TimeSpan? limit = parse.GetValue(seconds) is { } s ? TimeSpan.FromSeconds(s) : null;
+                var result = EndToEndBench.Run(system, model, settings, workload, openRate, limit, Console.Error);
+                system.Terminate().Wait(TimeSpan.FromSeconds(10));
+                if (!parse.GetValue(baselines) && openRate is null)
+                {
+                    var budget = TimeSpan.FromSeconds(3);
+                    result = result with
+                    {
+                        IdealObsPerSecond = Baselines.IdealObservationsPerSecond(model, workload, (int)Math.Round(result.BatchMean), settings.Kernel, budget),
+                        PerEventObsPerSecond = Baselines.PerEventObservationsPerSecond(model, workload, settings.Kernel, budget),
+                    };
+                }
+
+                if (parse.GetValue(json)) Console.WriteLine(ToJson(result, model));
+                else WriteSummary(Console.Out, result, model);
+                return 0;
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static string ToJson(EndToEndResult r, RecurrentModel model) => JsonSerializer.Serialize(new Dictionary<string, object?>
+    {
+        ["mode"] = r.Mode, ["kernel"] = r.Kernel, ["cell"] = model.Cell.ToName(), ["input"] = model.InputSize, ["hidden"] = model.HiddenSize, ["layers"] = model.LayerCount,
+        ["sequences"] = r.Sequences, ["observations"] = r.Observations,
+        ["obs_per_s"] = Math.Round(r.ObsPerSecond),
+        ["ideal_obs_per_s"] = Math.Round(r.IdealObsPerSecond),
+        ["per_event_obs_per_s"] = Math.Round(r.PerEventObsPerSecond),
+        ["overhead_ratio"] = r.IdealObsPerSecond > 0 ? Math.Round(r.ObsPerSecond / r.IdealObsPerSecond, 3) : null,
+        ["speedup_vs_per_event"] = r.PerEventObsPerSecond > 0 ? Math.Round(r.ObsPerSecond / r.PerEventObsPerSecond, 2) : null,
+        ["latency_ms"] = new Dictionary<string, double> { ["p50"] = Math.Round(r.LatencyP50Ms, 3), ["p99"] = Math.Round(r.LatencyP99Ms, 3), ["p999"] = Math.Round(r.LatencyP999Ms, 3) },
+        ["batch"] = new Dictionary<string, double> { ["mean"] = Math.Round(r.BatchMean, 1), ["p50"] = r.BatchP50, ["p99"] = r.BatchP99 },
+        ["alloc_bytes_per_obs"] = Math.Round(r.AllocBytesPerObs, 1),
+        ["gc_collections"] = new Dictionary<string, int> { ["gen0"] = r.GcCollections[0], ["gen1"] = r.GcCollections[1], ["gen2"] = r.GcCollections[2] },
+        ["peak_working_set_mb"] = Math.Round(r.PeakWorkingSetMb, 1),
+        ["bytes_per_sequence"] = Math.Round(r.BytesPerSequence),
+        ["state_bytes_per_sequence"] = r.StateBytesPerSequence,
+        ["bytes_per_sequence_beyond_state"] = Math.Round(r.BytesPerSequence - r.StateBytesPerSequence),
+    });
+
+    private static void WriteSummary(TextWriter o, EndToEndResult r, RecurrentModel model)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        o.WriteLine(string.Create(inv, $"bench e2e: {model.Describe()}, {r.Sequences:N0} sequences, {r.Mode}, kernel {r.Kernel}"));
+        o.WriteLine(string.Create(inv, $"  throughput        {r.ObsPerSecond,14:N0} obs/s over {r.Observations:N0} observations"));
+        if (r.IdealObsPerSecond > 0)
+        {
+            o.WriteLine(string.Create(inv, $"  ideal loop        {r.IdealObsPerSecond,14:N0} obs/s   overhead_ratio {r.ObsPerSecond / r.IdealObsPerSecond:F2}"));
+            o.WriteLine(string.Create(inv, $"  per-event loop    {r.PerEventObsPerSecond,14:N0} obs/s   speedup {r.ObsPerSecond / r.PerEventObsPerSecond:F1}×"));
+        }
+
+        o.WriteLine(string.Create(inv, $"  latency           p50 {r.LatencyP50Ms:F2} ms   p99 {r.LatencyP99Ms:F2} ms   p99.9 {r.LatencyP999Ms:F2} ms"));
+        o.WriteLine(string.Create(inv, $"  batch size        mean {r.BatchMean:F1}   p50 {r.BatchP50}   p99 {r.BatchP99}"));
+        o.WriteLine(string.Create(inv, $"  allocation        {r.AllocBytesPerObs:F0} bytes/obs   GC gen0/1/2: {r.GcCollections[0]}/{r.GcCollections[1]}/{r.GcCollections[2]}"));
+        o.WriteLine(string.Create(inv, $"  memory            peak working set {r.PeakWorkingSetMb:N0} MB   {r.BytesPerSequence:N0} bytes/sequence ({r.StateBytesPerSequence} of state, {r.BytesPerSequence - r.StateBytesPerSequence:N0} beyond)"));
+        o.WriteLine("  latency histogram (admission → output):");
+        long max = r.Histogram.Count == 0 ? 1 : r.Histogram.Max(b => b.Count);
+        foreach (var (upper, count) in r.Histogram)
+            o.WriteLine(string.Create(inv, $"    ≤ {upper.TotalMilliseconds,9:F3} ms {count,11:N0} {new string('#', (int)Math.Ceiling(40.0 * count / max))}"));
+    }
+}
