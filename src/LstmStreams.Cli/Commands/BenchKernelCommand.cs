@@ -36,7 +36,7 @@ public static class BenchKernelCommand
         var layers = new Option<int>("--layers") { Description = "Stacked layers.", DefaultValueFactory = _ => 1 };
         var backend = new Option<string>("--backend") { Description = $"One of: {string.Join(", ", choices)}; or several, comma-separated.", DefaultValueFactory = _ => "auto" };
         var threads = new Option<int>("--threads") { Description = "Threads for the managed kernel (0: its default, min(2, cores)).", DefaultValueFactory = _ => 0 };
-        var seconds = new Option<double>("--seconds") { Description = "Timed seconds per measurement (split into 5 repetitions; the median is reported).", DefaultValueFactory = _ => 3 };
+        var seconds = new Option<double>("--seconds") { Description = "Timed seconds per backend and shape (5 repetitions, interleaved across backends; the median is reported).", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "One JSON object per line per measurement instead of a table." };
         var command = new Command("kernel", "Measure one batched step of a random model: seq-steps/s and GFLOP/s per backend and shape.")
         {
@@ -84,43 +84,74 @@ public static class BenchKernelCommand
         {
             var model = RandomModel(plan.Cell, plan.Input, h, plan.Layers);
             foreach (int b in plan.Batch)
-                foreach (string name in plan.Backends)
+            {
+                var steppers = new List<IBenchStepper>();
+                try
                 {
-                    using var stepper = peers.TryGetValue(name, out var peer) ? peer(model, b) : new KernelStepper(model, name, b, plan.Threads);
-                    double rate = Measure(stepper, plan.Seconds) * b;
-                    double gflops = rate * FlopsPerSequenceStep(model) / 1e9;
-                    output.WriteLine(plan.Json
-                        ? string.Create(inv, $"{{\"backend\":\"{stepper.Name}\",\"cell\":\"{plan.Cell.ToName()}\",\"input\":{plan.Input},\"hidden\":{h},\"layers\":{plan.Layers},\"batch\":{b},\"threads\":{stepper.Threads},\"seq_steps_per_s\":{rate:F0},\"gflops\":{gflops:F2}}}")
-                        : string.Create(inv, $"{stepper.Name,-22} {plan.Cell.ToName(),-4} {plan.Input,4} {h,5} {plan.Layers,2} {b,6} {stepper.Threads,3} {rate,13:N0} {gflops,9:F1}"));
+                    foreach (string name in plan.Backends)
+                        steppers.Add(peers.TryGetValue(name, out var peer) ? peer(model, b) : new KernelStepper(model, name, b, plan.Threads));
+                    var rates = Measure(steppers, plan.Seconds);
+                    for (int i = 0; i < steppers.Count; i++)
+                    {
+                        var stepper = steppers[i];
+                        double rate = rates[i] * b;
+                        double gflops = rate * FlopsPerSequenceStep(model) / 1e9;
+                        output.WriteLine(plan.Json
+                            ? string.Create(inv, $"{{\"backend\":\"{stepper.Name}\",\"cell\":\"{plan.Cell.ToName()}\",\"input\":{plan.Input},\"hidden\":{h},\"layers\":{plan.Layers},\"batch\":{b},\"threads\":{stepper.Threads},\"seq_steps_per_s\":{rate:F0},\"gflops\":{gflops:F2}}}")
+                            : string.Create(inv, $"{stepper.Name,-22} {plan.Cell.ToName(),-4} {plan.Input,4} {h,5} {plan.Layers,2} {b,6} {stepper.Threads,3} {rate,13:N0} {gflops,9:F1}"));
+                    }
+
                     output.Flush();
                 }
+                finally
+                {
+                    foreach (var stepper in steppers) stepper.Dispose();
+                }
+            }
         }
 
         return 0;
     }
 
-    /// <summary>Median steps per second over the repetitions, after a warm-up of a tenth of the time (at least 3 steps).</summary>
-    private static double Measure(IBenchStepper stepper, double seconds)
+    /// <summary>
+    /// Median steps per second of each stepper. The repetitions are interleaved (one slice of each stepper in
+    /// turn), so that a neighbour's load on the machine falls on every backend alike; each stepper is warmed
+    /// up first for a tenth of the time (at least 3 steps).
+    /// </summary>
+    private static double[] Measure(List<IBenchStepper> steppers, double seconds)
     {
         var clock = Stopwatch.StartNew();
-        for (int i = 0; i < 3 || clock.Elapsed.TotalSeconds < seconds / 10; i++) stepper.Step();
-        var rates = new double[Repetitions];
-        double slice = seconds / Repetitions;
-        for (int r = 0; r < Repetitions; r++)
+        foreach (var stepper in steppers)
         {
-            long steps = 0;
             clock.Restart();
-            do
-            {
-                stepper.Step();
-                steps++;
-            }
-            while (clock.Elapsed.TotalSeconds < slice);
-            rates[r] = steps / clock.Elapsed.TotalSeconds;
+            for (int i = 0; i < 3 || clock.Elapsed.TotalSeconds < seconds / 10; i++) stepper.Step();
         }
 
-        Array.Sort(rates);
-        return rates[Repetitions / 2];
+        var rates = new double[steppers.Count][];
+        for (int i = 0; i < steppers.Count; i++) rates[i] = new double[Repetitions];
+        double slice = seconds / Repetitions;
+        for (int r = 0; r < Repetitions; r++)
+            for (int i = 0; i < steppers.Count; i++)
+            {
+                long steps = 0;
+                clock.Restart();
+                do
+                {
+                    steppers[i].Step();
+                    steps++;
+                }
+                while (clock.Elapsed.TotalSeconds < slice);
+                rates[i][r] = steps / clock.Elapsed.TotalSeconds;
+            }
+
+        var medians = new double[steppers.Count];
+        for (int i = 0; i < steppers.Count; i++)
+        {
+            Array.Sort(rates[i]);
+            medians[i] = rates[i][Repetitions / 2];
+        }
+
+        return medians;
     }
 
     /// <summary>FLOP to advance one sequence one step: Σ_layers 2·(in+H)·G·H (the head and activations not counted).</summary>

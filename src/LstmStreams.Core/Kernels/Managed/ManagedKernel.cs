@@ -133,6 +133,7 @@ public sealed unsafe class ManagedKernel : IStepKernel
 
     private void RunWorkerShare() => RunRows(_jobSplit, _jobEnd, _jobInputs, _jobOutputs, _panelPointers[1]);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunRows(int first, int end, float* inputs, float* outputs, float* panel)
     {
         var model = Model;
@@ -165,6 +166,7 @@ public sealed unsafe class ManagedKernel : IStepKernel
         WriteOutputs(first, end, outputs);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunBlock(float* panel, int first, int end, int k, int split, float* w, int units, in Epilogue epilogue)
     {
         int r = first;
@@ -189,6 +191,7 @@ public sealed unsafe class ManagedKernel : IStepKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteOutputs(int first, int end, float* outputs)
     {
         var model = Model;

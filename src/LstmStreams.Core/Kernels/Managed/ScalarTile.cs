@@ -1,8 +1,10 @@
+using System.Runtime.CompilerServices;
 namespace LstmStreams.Core.Kernels.Managed;
 
 /// <summary>The no-SIMD path: one row × one block with plain loops, same packed layout and epilogue.</summary>
 internal static unsafe class ScalarTile
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run1(float* a, int k, int split, float* w, int units, in Epilogue epilogue, float[] state)
     {
         int width = 4 * units;

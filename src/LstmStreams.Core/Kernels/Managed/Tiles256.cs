@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace LstmStreams.Core.Kernels.Managed;
@@ -7,6 +8,7 @@ internal static unsafe class Tiles256
 {
     public const int Rows = 3;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run3(float* a, int k, int split, float* w, in Epilogue epilogue, float[] s0, float[] s1, float[] s2)
     {
         var c00 = Vector256<float>.Zero; var c01 = c00; var c02 = c00; var c03 = c00;
@@ -62,6 +64,7 @@ internal static unsafe class Tiles256
         epilogue.Apply(c20, c21, c22, c23, s2);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run1(float* a, int k, int split, float* w, in Epilogue epilogue, float[] s0)
     {
         var c0 = Vector256<float>.Zero; var c1 = c0; var c2 = c0; var c3 = c0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace LstmStreams.Core.Kernels.Managed;
@@ -14,6 +15,7 @@ internal static unsafe class Tiles512
 {
     public const int Rows = 6;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run6(float* a, int k, int split, float* w, in Epilogue epilogue, float[] s0, float[] s1, float[] s2, float[] s3, float[] s4, float[] s5)
     {
         var c00 = Vector512<float>.Zero; var c01 = c00; var c02 = c00; var c03 = c00;
@@ -97,6 +99,7 @@ internal static unsafe class Tiles512
         epilogue.Apply(c50, c51, c52, c53, s5);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run1(float* a, int k, int split, float* w, in Epilogue epilogue, float[] s0)
     {
         var c0 = Vector512<float>.Zero; var c1 = c0; var c2 = c0; var c3 = c0;
