@@ -84,7 +84,7 @@ internal static class KernelBench
         return worst;
     }
 
-    public static RecurrentModel RandomModel(CellKind cell, int input, int hidden, int layers, int seed = 42)
+    public static RecurrentModel RandomModel(CellKind cell, int input, int hidden, int layers, int seed = 42, int head = 0)
     {
         var random = new Random(seed);
         float bound = 1f / MathF.Sqrt(hidden); // PyTorch's initialisation range
@@ -101,7 +101,8 @@ internal static class KernelBench
             int width = k == 0 ? input : hidden;
             return new RecurrentLayer(cell, width, hidden, Values(gates * width), Values(gates * hidden), Values(gates), Values(gates));
         }).ToList();
-        return new RecurrentModel(cell, stack, null);
+        var output = head > 0 ? new OutputHead(Values(head * hidden), Values(head), hidden, HeadActivation.Sigmoid) : null;
+        return new RecurrentModel(cell, stack, output);
     }
 
     private static float[] Inputs(int count)

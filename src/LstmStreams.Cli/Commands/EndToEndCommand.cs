@@ -16,6 +16,7 @@ internal static class EndToEndCommand
         var input = new Option<int>("--input") { Description = "Input size M.", DefaultValueFactory = _ => 8 };
         var hidden = new Option<int>("--hidden") { Description = "Hidden size H.", DefaultValueFactory = _ => 64 };
         var layers = new Option<int>("--layers") { Description = "Stacked layers.", DefaultValueFactory = _ => 1 };
+        var outputs = new Option<int>("--outputs") { Description = "Width O of the model's head (Linear + sigmoid); 0 for none (y = h).", DefaultValueFactory = _ => 1 };
         var cell = new Option<string>("--cell") { Description = "lstm or gru.", DefaultValueFactory = _ => "lstm" };
         var observations = new Option<int>("--observations") { Description = "Observations in the run.", DefaultValueFactory = _ => 5_000_000 };
         var rate = new Option<string>("--rate") { Description = "max (closed loop) or observations per second (open loop; latency from the scheduled time).", DefaultValueFactory = _ => "max" };
@@ -25,7 +26,7 @@ internal static class EndToEndCommand
         var shared = new SharedOptions();
         var command = new Command("e2e", "Observations per second through source → sequence actors → batch → kernel → sink, with latency, batch, allocation and memory figures.")
         {
-            sequences, input, hidden, layers, cell, observations, rate, seconds, baselines, json,
+            sequences, input, hidden, layers, outputs, cell, observations, rate, seconds, baselines, json,
         };
         shared.AddTo(command);
         command.SetAction(parse =>
@@ -45,7 +46,7 @@ internal static class EndToEndCommand
                     : throw new ArgumentException($"--rate '{rateText}': use max or a positive number of observations per second.");
                 int n = parse.GetValue(sequences), count = parse.GetValue(observations);
                 if (n < 1 || count < 1) throw new ArgumentException("--sequences and --observations must be positive.");
-                var model = KernelBench.RandomModel(cellKind, parse.GetValue(input), parse.GetValue(hidden), parse.GetValue(layers));
+                var model = KernelBench.RandomModel(cellKind, parse.GetValue(input), parse.GetValue(hidden), parse.GetValue(layers), head: parse.GetValue(outputs));
                 var workload = new Workload(n, count, model.InputSize);
                 using var system = StreamRunner.CreateSystem(config);
                 TimeSpan? limit = parse.GetValue(seconds) is { } s ? TimeSpan.FromSeconds(s) : null;

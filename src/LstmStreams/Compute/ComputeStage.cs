@@ -67,7 +67,11 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
         private readonly BatchFormer _batches;
         private readonly Prediction[] _ready;
         private IStepKernel? _kernel;
+        private const int MaxChunk = 256;
         private IActorRef _region = ActorRefs.Nobody;
+        private ISequenceMessage[] _chunk = new ISequenceMessage[MaxChunk];
+        private int _chunkCount;
+        private Action? _flushSoon;
         private int _readyNext, _readyCount;
         private long _inFlight;
         private bool _upstreamFinished;
@@ -88,11 +92,14 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
             _kernel = _stage._kernelFactory(_stage._model, _stage._settings.MaxBatchSize);
             var system = (Materializer as ActorMaterializer ?? throw new InvalidOperationException("the LstmStreams flow needs an ActorMaterializer.")).System;
             var wake = GetAsyncCallback(RunBatchIfPossible);
+            _flushSoon = GetAsyncCallback(FlushChunk);
             _inbox.SetWake(wake);
             int stateSize = _stage._model.StateSize;
             var inbox = _inbox;
+            var settings = _stage._settings;
             _region = system.ActorOf(
-                SequenceRegion.Props(id => SequenceActor.Props(id, stateSize, inbox), PassivationPolicies.From(_stage._settings), _metrics.SetLiveSequences),
+                SequenceRegion.Props(id => SequenceActor.Props(id, stateSize, inbox).WithDispatcher(settings.SequenceDispatcher), PassivationPolicies.From(settings), _metrics.SetLiveSequences)
+                    .WithDispatcher(settings.RegionDispatcher),
                 "lstm-sequences-" + Guid.NewGuid().ToString("N")[..8]);
             _inbox.Rearm();
             Pull(_stage.In);
@@ -117,10 +124,23 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
                 if (observation.AdmittedTicks == 0) observation.AdmittedTicks = Stopwatch.GetTimestamp(); // a source may stamp the scheduled time
                 _inFlight++;
                 _metrics.OnAdmitted();
-                _region.Tell(observation, ActorRefs.NoSender);
+                // Admitted observations go to the region in bursts: the flush runs once the interpreter has
+                // handled every event already queued (an async callback is processed after them).
+                if (_chunkCount == 0) _flushSoon!();
+                _chunk[_chunkCount++] = observation;
+                if (_chunkCount == MaxChunk) FlushChunk();
             }
 
             PullIfAllowed();
+        }
+
+        private void FlushChunk()
+        {
+            if (_chunkCount == 0) return;
+            if (_chunkCount == 1) _region.Tell(_chunk[0], ActorRefs.NoSender);
+            else _region.Tell(new SequenceMessageBatch(_chunk, _chunkCount), ActorRefs.NoSender);
+            _chunk = _chunkCount == 1 ? _chunk : new ISequenceMessage[MaxChunk];
+            _chunkCount = 0;
         }
 
         private void OnUpstreamFinish()

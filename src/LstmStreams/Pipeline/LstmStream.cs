@@ -38,12 +38,21 @@ public static class LstmStream
         ArgumentNullException.ThrowIfNull(model);
         settings ??= StreamingSettings.Default;
         settings.Validate();
-        kernelFactory ??= (m, batch) => StepKernels.Create(m, settings.Kernel, batch);
+        kernelFactory ??= (m, batch) => StepKernels.Create(m, settings.Kernel, batch, settings.KernelThreads);
+        EnsureReferenceConfig(system);
+        foreach (var (key, id) in new[] { ("region-dispatcher", settings.RegionDispatcher), ("sequence-dispatcher", settings.SequenceDispatcher) })
+        {
+            if (!system.Dispatchers.HasDispatcher(id))
+                throw new ArgumentException($"lstm-streams.{key} = \"{id}\" is not a dispatcher configured in this actor system.", nameof(settings));
+        }
+
         var stage = new ComputeStage(model, settings, kernelFactory, onError ?? (_ => { }));
-        var attributes = Attributes.CreateName("lstm-compute");
+        // A deep input buffer lets the stage admit a burst of observations per interpreter run; it never
+        // holds more than max-in-flight, so at most 2 × max-in-flight observations sit inside the flow.
+        int buffer = (int)Math.Min(256, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)settings.MaxInFlight));
+        var attributes = Attributes.CreateName("lstm-compute").And(Attributes.CreateInputBuffer(Math.Min(16, buffer), buffer));
         if (!string.IsNullOrEmpty(settings.ComputeDispatcher))
         {
-            EnsureReferenceConfig(system);
             if (!system.Dispatchers.HasDispatcher(settings.ComputeDispatcher))
                 throw new ArgumentException($"lstm-streams.compute-dispatcher = \"{settings.ComputeDispatcher}\" is not a dispatcher configured in this actor system.", nameof(settings));
             attributes = attributes.And(ActorAttributes.CreateDispatcher(settings.ComputeDispatcher));

@@ -33,3 +33,12 @@ public sealed class StopSequence
     {
     }
 }
+
+/// <summary>
+/// Several sequence messages in one envelope, in order: the compute stage hands the region each burst of
+/// admitted observations at once instead of one cross-thread message per observation. The region delivers
+/// them one by one, exactly as if they had been sent separately.
+/// </summary>
+/// <param name="Messages">The messages; only the first <paramref name="Count"/> are valid.</param>
+/// <param name="Count">How many.</param>
+public sealed record SequenceMessageBatch(ISequenceMessage[] Messages, int Count);

@@ -52,6 +52,9 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
             case ISequenceMessage routed:
                 Deliver(routed.SequenceId, routed);
                 break;
+            case SequenceMessageBatch batch:
+                for (int i = 0; i < batch.Count; i++) Deliver(batch.Messages[i].SequenceId, batch.Messages[i]);
+                break;
             case Passivate passivate when _idsByRef.TryGetValue(Sender, out var id):
                 var entity = _entities[id];
                 if (!entity.Passivating)

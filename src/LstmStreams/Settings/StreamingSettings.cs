@@ -44,6 +44,15 @@ public sealed record StreamingSettings
     /// <summary>Dispatcher id for the compute stage; null or empty to run it on the stream's default.</summary>
     public string? ComputeDispatcher { get; init; } = "lstm-streams.pinned-dispatcher";
 
+    /// <summary>Dispatcher id for the sequence region.</summary>
+    public string RegionDispatcher { get; init; } = "lstm-streams.pinned-dispatcher";
+
+    /// <summary>Dispatcher id for the sequence actors.</summary>
+    public string SequenceDispatcher { get; init; } = "lstm-streams.inline-dispatcher";
+
+    /// <summary>Threads per kernel step (0: automatic).</summary>
+    public int KernelThreads { get; init; } = 1;
+
     /// <summary>The embedded reference.conf: every key with its default.</summary>
     public static Config ReferenceConfig { get; } = LoadReference();
 
@@ -71,6 +80,9 @@ public sealed record StreamingSettings
             Kernel = StepKernels.Parse(section.GetString("kernel")),
             MaxAbsFeature = (float)section.GetDouble("max-abs-feature"),
             ComputeDispatcher = section.GetString("compute-dispatcher"),
+            RegionDispatcher = section.GetString("region-dispatcher"),
+            SequenceDispatcher = section.GetString("sequence-dispatcher"),
+            KernelThreads = section.GetInt("kernel-threads"),
         };
         settings.Validate();
         return settings;
@@ -87,6 +99,8 @@ public sealed record StreamingSettings
             throw new ArgumentException($"lstm-streams.max-batch-delay = {MaxBatchDelay}: must not be negative.");
         if (IdleTimeout <= TimeSpan.Zero)
             throw new ArgumentException($"lstm-streams.idle-timeout = {IdleTimeout}: must be positive (use passivation = never to keep sequences).");
+        if (KernelThreads < 0)
+            throw new ArgumentException($"lstm-streams.kernel-threads = {KernelThreads}: must be 0 (automatic) or more.");
         if (!(MaxAbsFeature > 0))
             throw new ArgumentException($"lstm-streams.max-abs-feature = {MaxAbsFeature}: must be positive.");
     }
