@@ -1,0 +1,37 @@
+using Akka.Configuration;
+using LstmStreams.Settings;
+
+namespace LstmStreams.Tests.Settings;
+
+public sealed class StreamingSettingsTests
+{
+    [Fact]
+    public void The_example_config_file_parses_and_states_the_defaults()
+    {
+        var config = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "config", "lstm-streams.conf")));
+        Assert.Equal(StreamingSettings.Default, StreamingSettings.FromConfig(config));
+    }
+
+    [Fact]
+    public void User_values_override_the_reference_defaults()
+    {
+        var settings = StreamingSettings.FromConfig(ConfigurationFactory.ParseString("lstm-streams { max-batch-size = 64, idle-timeout = 5s, kernel = reference, passivation = never }"));
+        Assert.Equal(64, settings.MaxBatchSize);
+        Assert.Equal(TimeSpan.FromSeconds(5), settings.IdleTimeout);
+        Assert.Equal(Core.Kernels.KernelBackend.Reference, settings.Kernel);
+        Assert.Equal(PassivationMode.Never, settings.Passivation);
+        Assert.Equal(StreamingSettings.Default.MaxInFlight, settings.MaxInFlight);
+    }
+
+    [Theory]
+    [InlineData("lstm-streams.max-batch-size = 0", "max-batch-size")]
+    [InlineData("lstm-streams.max-in-flight = -1", "max-in-flight")]
+    [InlineData("lstm-streams.passivation = sometimes", "passivation")]
+    [InlineData("lstm-streams.kernel = gpu", "unknown kernel backend 'gpu'")]
+    [InlineData("lstm-streams.idle-timeout = 0s", "idle-timeout")]
+    public void Bad_values_are_refused_naming_the_key(string hocon, string expected)
+    {
+        var error = Assert.Throws<ArgumentException>(() => StreamingSettings.FromConfig(ConfigurationFactory.ParseString(hocon)));
+        Assert.Contains(expected, error.Message);
+    }
+}
