@@ -6,7 +6,8 @@ namespace LstmStreams.Sinks;
 /// <summary>
 /// Writes predictions and error records as JSON lines: <c>{"seq": "sensor/17", "t": 1700000000, "y": [0.93, 0.01]}</c>
 /// and <c>{"position": 12, "seq": "sensor/17", "error": "…"}</c>. Floats are written in their shortest
-/// round-trip form. Thread-safe; flushes on <see cref="Dispose"/>.
+/// round-trip form (a non-finite output as the string "NaN", "Infinity" or "-Infinity").
+/// Thread-safe; flushes on <see cref="Dispose"/>.
 /// </summary>
 public sealed class JsonlWriter : IDisposable
 {
@@ -33,7 +34,12 @@ public sealed class JsonlWriter : IDisposable
             _writer.WriteString("seq"u8, prediction.SequenceId);
             _writer.WriteNumber("t"u8, prediction.T);
             _writer.WriteStartArray("y"u8);
-            foreach (float y in prediction.Y) _writer.WriteNumberValue(y);
+            foreach (float y in prediction.Y)
+            {
+                // JSON has no NaN or Infinity: such an output (a model that overflowed) is written as a string.
+                if (float.IsFinite(y)) _writer.WriteNumberValue(y);
+                else _writer.WriteStringValue(y.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
             _writer.WriteEndArray();
             _writer.WriteEndObject();
             EndLine();
