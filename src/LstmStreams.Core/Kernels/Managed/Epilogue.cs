@@ -27,12 +27,12 @@ internal readonly unsafe struct Epilogue
     public int ValidUnits { get; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Apply(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2, Vector512<float> g3, float[] state)
+    public void Apply512(float* sums, float[] state)
     {
-        g0 += Vector512.Load(Bias);
-        g1 += Vector512.Load(Bias + 16);
-        g2 += Vector512.Load(Bias + 32);
-        g3 += Vector512.Load(Bias + 48);
+        var g0 = Vector512.Load(sums) + Vector512.Load(Bias);
+        var g1 = Vector512.Load(sums + 16) + Vector512.Load(Bias + 16);
+        var g2 = Vector512.Load(sums + 32) + Vector512.Load(Bias + 32);
+        var g3 = Vector512.Load(sums + 48) + Vector512.Load(Bias + 48);
         ref float s = ref MemoryMarshal.GetArrayDataReference(state);
         if (ValidUnits == 16)
         {
@@ -55,21 +55,20 @@ internal readonly unsafe struct Epilogue
             return;
         }
 
-        float* gates = stackalloc float[64];
-        g0.Store(gates);
-        g1.Store(gates + 16);
-        g2.Store(gates + 32);
-        g3.Store(gates + 48);
-        ApplyScalar(gates, 16, state);
+        g0.Store(sums); // a partial block: the scalar epilogue on the valid units
+        g1.Store(sums + 16);
+        g2.Store(sums + 32);
+        g3.Store(sums + 48);
+        ApplyScalar(sums, 16, state);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Apply(Vector256<float> g0, Vector256<float> g1, Vector256<float> g2, Vector256<float> g3, float[] state)
+    public void Apply256(float* sums, float[] state)
     {
-        g0 += Vector256.Load(Bias);
-        g1 += Vector256.Load(Bias + 8);
-        g2 += Vector256.Load(Bias + 16);
-        g3 += Vector256.Load(Bias + 24);
+        var g0 = Vector256.Load(sums) + Vector256.Load(Bias);
+        var g1 = Vector256.Load(sums + 8) + Vector256.Load(Bias + 8);
+        var g2 = Vector256.Load(sums + 16) + Vector256.Load(Bias + 16);
+        var g3 = Vector256.Load(sums + 24) + Vector256.Load(Bias + 24);
         ref float s = ref MemoryMarshal.GetArrayDataReference(state);
         if (ValidUnits == 8)
         {
@@ -92,12 +91,11 @@ internal readonly unsafe struct Epilogue
             return;
         }
 
-        float* gates = stackalloc float[32];
-        g0.Store(gates);
-        g1.Store(gates + 8);
-        g2.Store(gates + 16);
-        g3.Store(gates + 24);
-        ApplyScalar(gates, 8, state);
+        g0.Store(sums);
+        g1.Store(sums + 8);
+        g2.Store(sums + 16);
+        g3.Store(sums + 24);
+        ApplyScalar(sums, 8, state);
     }
 
     /// <summary>The epilogue on raw gate sums (bias included) laid out [4, units]: partial blocks and the scalar path.</summary>

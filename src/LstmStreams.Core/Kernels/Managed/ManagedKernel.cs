@@ -134,8 +134,12 @@ public sealed unsafe class ManagedKernel : IStepKernel
     private void RunWorkerShare() => RunRows(_jobSplit, _jobEnd, _jobInputs, _jobOutputs, _panelPointers[1]);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
     private void RunRows(int first, int end, float* inputs, float* outputs, float* panel)
     {
+        // One tile's gate sums [rows, 4·U] (6 × 64 at most), 64-byte aligned, in L1 for the epilogue.
+        float* buffer = stackalloc float[6 * 64 + 16];
+        float* gates = (float*)(((nint)buffer + 63) & ~(nint)63);
         var model = Model;
         int hidden = model.HiddenSize;
         for (int l = 0; l < _layers.Length; l++)
@@ -159,7 +163,7 @@ public sealed unsafe class ManagedKernel : IStepKernel
             {
                 var epilogue = new Epilogue(model.Cell, hOffset, cOffset, _biases[l] + block * 4 * units, block * units, Math.Min(units, hidden - block * units));
                 float* w = _weights[l] + block * k * 4 * units;
-                RunBlock(panel, first, end, k, model.Cell == CellKind.Gru ? layer.Input : 0, w, units, epilogue);
+                RunBlock(panel, first, end, k, model.Cell == CellKind.Gru ? layer.Input : 0, w, units, epilogue, gates);
             }
         }
 
@@ -167,22 +171,38 @@ public sealed unsafe class ManagedKernel : IStepKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunBlock(float* panel, int first, int end, int k, int split, float* w, int units, in Epilogue epilogue)
+    private void RunBlock(float* panel, int first, int end, int k, int split, float* w, int units, in Epilogue epilogue, float* gates)
     {
         int r = first;
         switch (_simd)
         {
             case SimdLevel.Avx512:
                 for (; r + Tiles512.Rows <= end; r += Tiles512.Rows)
-                    Tiles512.Run6(panel + (r - first) * k, k, split, w, epilogue, _rows[r], _rows[r + 1], _rows[r + 2], _rows[r + 3], _rows[r + 4], _rows[r + 5]);
+                {
+                    Tiles512.Run6(panel + (r - first) * k, k, split, w, gates);
+                    for (int i = 0; i < Tiles512.Rows; i++) epilogue.Apply512(gates + 64 * i, _rows[r + i]);
+                }
+
                 for (; r < end; r++)
-                    Tiles512.Run1(panel + (r - first) * k, k, split, w, epilogue, _rows[r]);
+                {
+                    Tiles512.Run1(panel + (r - first) * k, k, split, w, gates);
+                    epilogue.Apply512(gates, _rows[r]);
+                }
+
                 break;
             case SimdLevel.Avx2:
                 for (; r + Tiles256.Rows <= end; r += Tiles256.Rows)
-                    Tiles256.Run3(panel + (r - first) * k, k, split, w, epilogue, _rows[r], _rows[r + 1], _rows[r + 2]);
+                {
+                    Tiles256.Run3(panel + (r - first) * k, k, split, w, gates);
+                    for (int i = 0; i < Tiles256.Rows; i++) epilogue.Apply256(gates + 32 * i, _rows[r + i]);
+                }
+
                 for (; r < end; r++)
-                    Tiles256.Run1(panel + (r - first) * k, k, split, w, epilogue, _rows[r]);
+                {
+                    Tiles256.Run1(panel + (r - first) * k, k, split, w, gates);
+                    epilogue.Apply256(gates, _rows[r]);
+                }
+
                 break;
             default:
                 for (; r < end; r++)

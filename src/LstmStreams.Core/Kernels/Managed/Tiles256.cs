@@ -3,13 +3,14 @@ using System.Runtime.Intrinsics;
 
 namespace LstmStreams.Core.Kernels.Managed;
 
-/// <summary>The AVX2 register tiles: 3 rows × 32 gate columns (8 units × 4 gates), 12 ymm accumulators.</summary>
+/// <summary>The AVX2 register tiles: 3 rows × 32 gate columns (8 units × 4 gates), 12 ymm accumulators,
+/// stored to a gates buffer [rows, 32] for the epilogue (see <see cref="Tiles512"/>).</summary>
 internal static unsafe class Tiles256
 {
     public const int Rows = 3;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run3(float* a, int k, int split, float* w, in Epilogue epilogue, float[] s0, float[] s1, float[] s2)
+    public static void Run3(float* a, int k, int split, float* w, float* gates)
     {
         var c00 = Vector256<float>.Zero; var c01 = c00; var c02 = c00; var c03 = c00;
         var c10 = c00; var c11 = c00; var c12 = c00; var c13 = c00;
@@ -35,7 +36,7 @@ internal static unsafe class Tiles256
 
         if (split > 0)
         {
-            var x00 = c00; var x01 = c01; var x10 = c10; var x11 = c11; var x20 = c20; var x21 = c21;
+            c00.Store(gates); c01.Store(gates + 8); c10.Store(gates + 32); c11.Store(gates + 40); c20.Store(gates + 64); c21.Store(gates + 72);
             c00 = c01 = c10 = c11 = c20 = c21 = Vector256<float>.Zero;
             end = k;
             for (; p < end; p++, w += 32)
@@ -56,16 +57,17 @@ internal static unsafe class Tiles256
             }
 
 
-            c00 += x00; c01 += x01; c10 += x10; c11 += x11; c20 += x20; c21 += x21;
+            c00 += Vector256.Load(gates); c01 += Vector256.Load(gates + 8); c10 += Vector256.Load(gates + 32);
+            c11 += Vector256.Load(gates + 40); c20 += Vector256.Load(gates + 64); c21 += Vector256.Load(gates + 72);
         }
 
-        epilogue.Apply(c00, c01, c02, c03, s0);
-        epilogue.Apply(c10, c11, c12, c13, s1);
-        epilogue.Apply(c20, c21, c22, c23, s2);
+        c00.Store(gates); c01.Store(gates + 8); c02.Store(gates + 16); c03.Store(gates + 24);
+        c10.Store(gates + 32); c11.Store(gates + 40); c12.Store(gates + 48); c13.Store(gates + 56);
+        c20.Store(gates + 64); c21.Store(gates + 72); c22.Store(gates + 80); c23.Store(gates + 88);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run1(float* a, int k, int split, float* w, in Epilogue epilogue, float[] s0)
+    public static void Run1(float* a, int k, int split, float* w, float* gates)
     {
         var c0 = Vector256<float>.Zero; var c1 = c0; var c2 = c0; var c3 = c0;
         var x0 = c0; var x1 = c0;
@@ -87,6 +89,9 @@ internal static unsafe class Tiles256
             c3 = c3 + x * Vector256.Load(w + 24);
         }
 
-        epilogue.Apply(c0 + x0, c1 + x1, c2, c3, s0);
+        (c0 + x0).Store(gates);
+        (c1 + x1).Store(gates + 8);
+        c2.Store(gates + 16);
+        c3.Store(gates + 24);
     }
 }

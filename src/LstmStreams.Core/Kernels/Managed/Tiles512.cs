@@ -5,7 +5,8 @@ namespace LstmStreams.Core.Kernels.Managed;
 
 /// <summary>
 /// The AVX-512 register tiles: 6 rows × 64 gate columns (16 units × 4 gates) held in 24 zmm accumulators
-/// over the whole K loop, then the fused epilogue per row. One packed weight row (4 vectors) is loaded
+/// over the whole K loop, then stored to a small gates buffer [rows, 64] in L1 for the fused epilogue
+/// (applying it from registers made the JIT spill accumulators). One packed weight row (4 vectors) is loaded
 /// per k and reused by all six rows; each row's A element is broadcast once and reused four times.
 /// Products are rounded before they are added (a multiply and an add, not a fused multiply-add): that is
 /// how PyTorch's CPU GEMM rounds, so saturating inputs stay within 1e-7 of PyTorch instead of 1e-5, and
@@ -16,7 +17,7 @@ internal static unsafe class Tiles512
     public const int Rows = 6;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run6(float* a, int k, int split, float* w, in Epilogue epilogue, float[] s0, float[] s1, float[] s2, float[] s3, float[] s4, float[] s5)
+    public static void Run6(float* a, int k, int split, float* w, float* gates)
     {
         var c00 = Vector512<float>.Zero; var c01 = c00; var c02 = c00; var c03 = c00;
         var c10 = c00; var c11 = c00; var c12 = c00; var c13 = c00;
@@ -56,8 +57,10 @@ internal static unsafe class Tiles512
 
         if (split > 0)
         {
-            var x00 = c00; var x01 = c01; var x10 = c10; var x11 = c11; var x20 = c20; var x21 = c21;
-            var x30 = c30; var x31 = c31; var x40 = c40; var x41 = c41; var x50 = c50; var x51 = c51;
+            // Park the x parts of r and z in the gates buffer (registers are all taken by the accumulators).
+            c00.Store(gates); c01.Store(gates + 16); c10.Store(gates + 64); c11.Store(gates + 80);
+            c20.Store(gates + 128); c21.Store(gates + 144); c30.Store(gates + 192); c31.Store(gates + 208);
+            c40.Store(gates + 256); c41.Store(gates + 272); c50.Store(gates + 320); c51.Store(gates + 336);
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector512<float>.Zero;
             end = k;
             for (; p < end; p++, w += 64)
@@ -87,20 +90,21 @@ internal static unsafe class Tiles512
             }
 
 
-            c00 += x00; c01 += x01; c10 += x10; c11 += x11; c20 += x20; c21 += x21;
-            c30 += x30; c31 += x31; c40 += x40; c41 += x41; c50 += x50; c51 += x51;
+            c00 += Vector512.Load(gates); c01 += Vector512.Load(gates + 16); c10 += Vector512.Load(gates + 64); c11 += Vector512.Load(gates + 80);
+            c20 += Vector512.Load(gates + 128); c21 += Vector512.Load(gates + 144); c30 += Vector512.Load(gates + 192); c31 += Vector512.Load(gates + 208);
+            c40 += Vector512.Load(gates + 256); c41 += Vector512.Load(gates + 272); c50 += Vector512.Load(gates + 320); c51 += Vector512.Load(gates + 336);
         }
 
-        epilogue.Apply(c00, c01, c02, c03, s0);
-        epilogue.Apply(c10, c11, c12, c13, s1);
-        epilogue.Apply(c20, c21, c22, c23, s2);
-        epilogue.Apply(c30, c31, c32, c33, s3);
-        epilogue.Apply(c40, c41, c42, c43, s4);
-        epilogue.Apply(c50, c51, c52, c53, s5);
+        c00.Store(gates); c01.Store(gates + 16); c02.Store(gates + 32); c03.Store(gates + 48);
+        c10.Store(gates + 64); c11.Store(gates + 80); c12.Store(gates + 96); c13.Store(gates + 112);
+        c20.Store(gates + 128); c21.Store(gates + 144); c22.Store(gates + 160); c23.Store(gates + 176);
+        c30.Store(gates + 192); c31.Store(gates + 208); c32.Store(gates + 224); c33.Store(gates + 240);
+        c40.Store(gates + 256); c41.Store(gates + 272); c42.Store(gates + 288); c43.Store(gates + 304);
+        c50.Store(gates + 320); c51.Store(gates + 336); c52.Store(gates + 352); c53.Store(gates + 368);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run1(float* a, int k, int split, float* w, in Epilogue epilogue, float[] s0)
+    public static void Run1(float* a, int k, int split, float* w, float* gates)
     {
         var c0 = Vector512<float>.Zero; var c1 = c0; var c2 = c0; var c3 = c0;
         var x0 = c0; var x1 = c0;
@@ -125,6 +129,9 @@ internal static unsafe class Tiles512
             c3 = c3 + x * Vector512.Load(w + 48);
         }
 
-        epilogue.Apply(c0 + x0, c1 + x1, c2, c3, s0);
+        (c0 + x0).Store(gates);
+        (c1 + x1).Store(gates + 16);
+        c2.Store(gates + 32);
+        c3.Store(gates + 48);
     }
 }
