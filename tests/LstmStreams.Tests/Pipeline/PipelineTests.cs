@@ -19,13 +19,15 @@ public sealed class PipelineTests : PipelineSpec
         return tickets.Select(s => perSequence[s][cursors[s]++]).ToList();
     }
 
-    [Fact]
-    public void Pipeline_outputs_equal_stepping_each_sequence_alone_for_10000_interleaved_sequences()
+    [Theory]
+    [InlineData(Core.Kernels.KernelBackend.Reference)]
+    [InlineData(Core.Kernels.KernelBackend.Managed)]
+    public void Pipeline_outputs_equal_stepping_each_sequence_alone_for_10000_interleaved_sequences(Core.Kernels.KernelBackend kernel)
     {
         var model = TestModels.Random();
         var input = Interleaved(10_000, 5, model.InputSize, seed: 3);
-        var expected = TestModels.SteppedAlone(model, input);
-        var (predictions, errors, metrics) = Run(model, Source.From(input));
+        var expected = TestModels.SteppedAlone(model, input, kernel);
+        var (predictions, errors, metrics) = Run(model, Source.From(input), StreamingSettings.Default with { Kernel = kernel });
 
         Assert.Empty(errors);
         Assert.Equal(input.Count, predictions.Count);
