@@ -11,15 +11,15 @@ namespace LstmStreams.Cli.Bench;
 /// </summary>
 internal static class Baselines
 {
-    public static double IdealObservationsPerSecond(RecurrentModel model, Workload workload, int batchSize, KernelBackend backend, TimeSpan budget) =>
-        Run(model, workload, Math.Max(1, batchSize), backend, budget);
+    public static double IdealObservationsPerSecond(RecurrentModel model, Workload workload, int batchSize, KernelBackend backend, int threads, TimeSpan budget) =>
+        Run(model, workload, Math.Max(1, batchSize), backend, threads, budget);
 
-    public static double PerEventObservationsPerSecond(RecurrentModel model, Workload workload, KernelBackend backend, TimeSpan budget) =>
-        Run(model, workload, 1, backend, budget);
+    public static double PerEventObservationsPerSecond(RecurrentModel model, Workload workload, KernelBackend backend, int threads, TimeSpan budget) =>
+        Run(model, workload, 1, backend, threads, budget);
 
-    private static double Run(RecurrentModel model, Workload workload, int batchSize, KernelBackend backend, TimeSpan budget)
+    private static double Run(RecurrentModel model, Workload workload, int batchSize, KernelBackend backend, int threads, TimeSpan budget)
     {
-        using var kernel = StepKernels.Create(model, backend, batchSize);
+        using var kernel = StepKernels.Create(model, backend, batchSize, threads); // the runtime's kernel and thread count
         var states = new Dictionary<string, float[]>(workload.Ids.Length, StringComparer.Ordinal);
         int m = model.InputSize;
         var inputs = new float[batchSize * m];

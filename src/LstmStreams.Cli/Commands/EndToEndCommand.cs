@@ -57,8 +57,8 @@ internal static class EndToEndCommand
                     var budget = TimeSpan.FromSeconds(3);
                     result = result with
                     {
-                        IdealObsPerSecond = Baselines.IdealObservationsPerSecond(model, workload, (int)Math.Round(result.BatchMean), settings.Kernel, budget),
-                        PerEventObsPerSecond = Baselines.PerEventObservationsPerSecond(model, workload, settings.Kernel, budget),
+                        IdealObsPerSecond = Baselines.IdealObservationsPerSecond(model, workload, (int)Math.Round(result.BatchMean), settings.Kernel, settings.KernelThreads, budget),
+                        PerEventObsPerSecond = Baselines.PerEventObservationsPerSecond(model, workload, settings.Kernel, settings.KernelThreads, budget),
                     };
                 }
 
