@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using LstmStreams.Benchmarks.Onnx;
-using LstmStreams.Cli.Commands;
 using LstmStreams.Core.Kernels;
 using LstmStreams.Core.Model;
 
@@ -28,7 +27,7 @@ public class KernelStepBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var model = BenchKernelCommand.RandomModel(CellKind.Lstm, 8, Hidden, 1);
+        var model = KernelTableCommand.RandomModel(CellKind.Lstm, 8, Hidden, 1);
         int threads = Math.Min(2, Environment.ProcessorCount);
         _stepper = Backend == "onnxruntime"
             ? new OnnxRecurrentStepper(model, Batch, threads)
@@ -43,7 +42,7 @@ public class KernelStepBenchmarks
 
     private sealed class KernelStepper(IStepKernel kernel, int batch) : IBenchStepper
     {
-        private readonly float[] _inputs = BenchKernelCommand.RandomInputs(batch * kernel.Model.InputSize);
+        private readonly float[] _inputs = KernelTableCommand.RandomInputs(batch * kernel.Model.InputSize);
         private readonly float[][] _states = Enumerable.Range(0, batch).Select(_ => kernel.Model.NewState()).ToArray();
         private readonly float[] _outputs = new float[batch * kernel.Model.OutputSize];
 

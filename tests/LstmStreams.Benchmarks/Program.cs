@@ -1,7 +1,6 @@
 using System.CommandLine;
 using BenchmarkDotNet.Running;
 using LstmStreams.Benchmarks.Onnx;
-using LstmStreams.Cli.Commands;
 using LstmStreams.Core.Model;
 
 namespace LstmStreams.Benchmarks;
@@ -21,7 +20,7 @@ public static class Program
             {
                 ["onnxruntime"] = (model, batch) => new OnnxRecurrentStepper(model, batch, Math.Min(2, Environment.ProcessorCount)),
             };
-            var root = new RootCommand("Kernel throughput with ONNX Runtime as a peer.") { BenchKernelCommand.Create(peers) };
+            var root = new RootCommand("Kernel throughput with ONNX Runtime as a peer.") { KernelTableCommand.Create(peers) };
             return root.Parse(args).Invoke();
         }
 

@@ -1,4 +1,3 @@
-using LstmStreams.Cli.Commands;
 using LstmStreams.Core.Kernels;
 using LstmStreams.Core.Model;
 
@@ -16,10 +15,10 @@ internal static class OnnxAgreement
         foreach (var cell in new[] { CellKind.Lstm, CellKind.Gru })
         {
             const int batch = 5, steps = 4;
-            var model = BenchKernelCommand.RandomModel(cell, 3, 37, 2);
+            var model = KernelTableCommand.RandomModel(cell, 3, 37, 2);
             using var onnx = new OnnxRecurrentStepper(model, batch, 1);
             using var ours = StepKernels.Create(model, KernelBackend.Reference, batch);
-            var x = BenchKernelCommand.RandomInputs(batch * model.InputSize);
+            var x = KernelTableCommand.RandomInputs(batch * model.InputSize);
             var states = Enumerable.Range(0, batch).Select(_ => model.NewState()).ToArray();
             var y = new float[batch * model.OutputSize];
             for (int t = 0; t < steps; t++)

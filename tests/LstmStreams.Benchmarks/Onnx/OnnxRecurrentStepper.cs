@@ -1,4 +1,3 @@
-using LstmStreams.Cli.Commands;
 using LstmStreams.Core.Model;
 using Microsoft.ML.OnnxRuntime;
 
@@ -30,7 +29,7 @@ internal sealed class OnnxRecurrentStepper : IBenchStepper
         };
         _session = new InferenceSession(OnnxRecurrentModel.Write(model, batch), options);
         Threads = threads;
-        var input = Value(BenchKernelCommand.RandomInputs(batch * model.InputSize), [1, batch, model.InputSize]);
+        var input = Value(KernelTableCommand.RandomInputs(batch * model.InputSize), [1, batch, model.InputSize]);
         bool lstm = model.Cell == CellKind.Lstm;
         int h = model.HiddenSize;
         var sets = new (OrtValue H, OrtValue? C)[2][];

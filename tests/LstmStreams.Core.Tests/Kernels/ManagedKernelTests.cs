@@ -31,7 +31,13 @@ public sealed class ManagedKernelTests
         (CellKind.Gru, 3, 5, 1, null, HeadActivation.Identity, true),
         (CellKind.Gru, 8, 48, 2, 2, HeadActivation.Tanh, true),
         (CellKind.Gru, 4, 21, 2, 1, HeadActivation.Identity, false),
+        (CellKind.Lstm, 1, 1, 1, null, HeadActivation.Identity, true),
+        (CellKind.Lstm, 11, 100, 2, 4, HeadActivation.Tanh, true),
+        (CellKind.Gru, 8, 33, 3, 5, HeadActivation.Softmax, true),
     ];
+
+    private static ManagedKernel Create(RecurrentModel model, int maxBatch, SimdLevel simd, int threads) =>
+        new(model, maxBatch, threads, simd) { AlwaysSplit = threads > 1 }; // two threads even for tiny steps
 
     [Theory]
     [MemberData(nameof(Paths))]
@@ -42,7 +48,7 @@ public sealed class ManagedKernelTests
             var model = RandomModels.Create(shape.Cell, shape.Input, shape.Hidden, shape.Layers, shape.Output, shape.Activation, shape.Bias, seed: shape.Hidden);
             const int sequences = 150;
             using var reference = new ReferenceKernel(model, sequences);
-            using var managed = new ManagedKernel(model, sequences, threads, simd);
+            using var managed = Create(model, sequences, simd, threads);
             var random = new Random(shape.Hidden + threads);
             var refStates = Enumerable.Range(0, sequences).Select(_ => model.NewState()).ToArray();
             var ourStates = Enumerable.Range(0, sequences).Select(_ => model.NewState()).ToArray();
@@ -68,7 +74,7 @@ public sealed class ManagedKernelTests
     public void Managed_saturates_without_NaN(SimdLevel simd, int threads)
     {
         var model = RandomModels.Create(CellKind.Lstm, 4, 32, 2, 2, HeadActivation.Softmax, scale: 3f);
-        using var kernel = new ManagedKernel(model, 64, threads, simd);
+        using var kernel = Create(model, 64, simd, threads);
         var states = Enumerable.Range(0, 64).Select(_ => model.NewState()).ToArray();
         var y = new float[64 * 2];
         foreach (float magnitude in new[] { 1e4f, -1e4f, 1e6f, 50f })
@@ -78,5 +84,65 @@ public sealed class ManagedKernelTests
             Assert.All(y, v => Assert.True(float.IsFinite(v)));
             Assert.All(states, s => Assert.All(s.AsSpan(0, 32).ToArray(), h => Assert.InRange(h, -1f, 1f)));
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Managed_steps_the_same_state_whatever_the_batch_it_is_in(SimdLevel simd, int threads)
+    {
+        var model = RandomModels.Create(CellKind.Lstm, 5, 40, 2, 3, HeadActivation.Sigmoid, seed: 7);
+        const int sequences = 97;
+        using var kernel = Create(model, sequences, simd, threads);
+        var random = new Random(3);
+        var x = RandomModels.Inputs(random, sequences * model.InputSize);
+        var together = Enumerable.Range(0, sequences).Select(_ => model.NewState()).ToArray();
+        var alone = Enumerable.Range(0, sequences).Select(_ => model.NewState()).ToArray();
+        var y = new float[sequences * model.OutputSize];
+        var one = new float[model.OutputSize];
+        for (int step = 0; step < 3; step++)
+        {
+            kernel.Step(x, together, y);
+            for (int s = 0; s < sequences; s++)
+            {
+                kernel.Step(x.AsSpan(s * model.InputSize, model.InputSize), [alone[s]], one);
+                Assert.Equal(y.AsSpan(s * model.OutputSize, model.OutputSize).ToArray(), one);
+            }
+        }
+
+        for (int s = 0; s < sequences; s++) Assert.Equal(together[s], alone[s]);
+    }
+
+    [Fact]
+    public void Managed_two_threads_survive_many_back_to_back_and_spaced_steps()
+    {
+        var model = RandomModels.Create(CellKind.Gru, 8, 64, 1, null);
+        using var reference = new ReferenceKernel(model, 256);
+        using var managed = Create(model, 256, SimdLevel.Auto, 2);
+        var refStates = Enumerable.Range(0, 256).Select(_ => model.NewState()).ToArray();
+        var ourStates = Enumerable.Range(0, 256).Select(_ => model.NewState()).ToArray();
+        var random = new Random(11);
+        var y = new float[256 * 64];
+        for (int step = 0; step < 400; step++)
+        {
+            int batch = 2 + random.Next(255);
+            var x = RandomModels.Inputs(random, batch * 8);
+            reference.Step(x, refStates.AsSpan(0, batch), y);
+            managed.Step(x, ourStates.AsSpan(0, batch), y);
+            if (step % 100 == 99) Thread.Sleep(5); // let the worker fall asleep and be woken again
+        }
+
+        for (int s = 0; s < 256; s++)
+            for (int i = 0; i < model.StateSize; i++)
+                Assert.True(Math.Abs(refStates[s][i] - ourStates[s][i]) <= 1e-5, $"state {i} of sequence {s}");
+    }
+
+    [Fact]
+    public void Managed_rejects_a_step_after_dispose()
+    {
+        var model = RandomModels.Create(CellKind.Lstm, 2, 4, 1, null);
+        var kernel = Create(model, 4, SimdLevel.Auto, 2);
+        kernel.Dispose();
+        kernel.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => kernel.Step(new float[2], [model.NewState()], new float[4]));
     }
 }

@@ -1,69 +1,86 @@
 namespace LstmStreams.Core.Kernels.Managed;
 
 /// <summary>
-/// A dedicated thread that runs its share of a step when started and signals when done. It spins briefly
-/// before blocking, so back-to-back steps hand over in well under a microsecond while an idle kernel costs
-/// no CPU.
+/// The kernel's second thread: it claims chunks of the current step from the back of the
+/// <see cref="WorkBoard"/> while there are any, spins about 50 µs for the next step (back-to-back
+/// steps hand over in well under a microsecond), then sleeps until <see cref="Wake"/>, so an idle kernel costs
+/// no CPU. The calling thread never waits for it to start: it takes whatever the worker has not claimed.
 /// </summary>
 internal sealed class StepWorker : IDisposable
 {
-    private const int SpinCount = 2047;
-    private readonly Action _work;
-    private readonly ManualResetEventSlim _start = new(false, SpinCount);
-    private readonly ManualResetEventSlim _done = new(false, SpinCount);
+    private const int IdleSpins = 50;
+    private readonly WorkBoard _board;
+    private readonly Func<bool> _help;
+    private readonly ManualResetEventSlim _wake = new(false, 0);
     private readonly Thread _thread;
     private Exception? _failure;
+    private int _sleeping;
     private volatile bool _stopping;
 
-    public StepWorker(Action work)
+    /// <param name="board">Where the work is published.</param>
+    /// <param name="help">Claims and runs one chunk; false when there was none.</param>
+    public StepWorker(WorkBoard board, Func<bool> help)
     {
-        _work = work;
+        _board = board;
+        _help = help;
         _thread = new Thread(Loop) { IsBackground = true, Name = "lstm-streams kernel worker" };
         _thread.Start();
     }
 
-    public void Start()
+    /// <summary>Call after publishing work: wakes the worker if it sleeps.</summary>
+    public void Wake()
     {
-        _done.Reset();
-        _start.Set();
+        if (Volatile.Read(ref _sleeping) == 1) _wake.Set();
     }
 
-    public void Wait()
+    /// <summary>Rethrows (once) a failure of a chunk the worker ran.</summary>
+    public void ThrowIfFailed()
     {
-        _done.Wait();
-        if (_failure is { } failure)
-        {
-            _failure = null;
+        if (Interlocked.Exchange(ref _failure, null) is { } failure)
             throw new InvalidOperationException("the kernel worker failed", failure);
-        }
     }
 
     private void Loop()
     {
-        while (true)
+        int idle = 0;
+        while (!_stopping)
         {
-            _start.Wait();
-            _start.Reset();
-            if (_stopping) return;
+            bool worked;
             try
             {
-                _work();
+                worked = _help();
             }
             catch (Exception e)
             {
                 _failure = e;
+                worked = true;
             }
 
-            _done.Set();
+            if (worked)
+            {
+                idle = 0;
+                continue;
+            }
+
+            if (++idle < IdleSpins)
+            {
+                Thread.SpinWait(30);
+                continue;
+            }
+
+            Interlocked.Exchange(ref _sleeping, 1); // a full fence: Wake either sees it or we see the new work
+            if (!_board.HasWork && !_stopping) _wake.Wait();
+            _wake.Reset();
+            Interlocked.Exchange(ref _sleeping, 0);
+            idle = 0;
         }
     }
 
     public void Dispose()
     {
         _stopping = true;
-        _start.Set();
+        _wake.Set();
         _thread.Join();
-        _start.Dispose();
-        _done.Dispose();
+        _wake.Dispose();
     }
 }

@@ -4,25 +4,19 @@ using System.Globalization;
 using LstmStreams.Core.Kernels;
 using LstmStreams.Core.Model;
 
-namespace LstmStreams.Cli.Commands;
+namespace LstmStreams.Benchmarks;
 
 /// <summary>
-/// <c>lstm-streams bench kernel</c>: steps a random model (fixed seed, no head) of each requested shape
+/// <c>dotnet run -c Release --project tests/LstmStreams.Benchmarks -- kernel</c>: steps a random model (fixed seed, no head) of each requested shape
 /// with each requested backend and reports the median seq-steps/s and GFLOP/s of several timed repetitions.
 /// One step advances B sequences by one observation; GFLOP per step = Σ_layers 2·B·(in+H)·G·H.
 /// </summary>
-public static class BenchKernelCommand
+public static class KernelTableCommand
 {
     private const int Repetitions = 5;
     private const int Seed = 20260104;
 
-    /// <summary>The <c>kernel</c> command (to be added under <c>bench</c>), with the backends of this assembly.</summary>
-    public static Command Create() => Create(new Dictionary<string, Func<RecurrentModel, int, IBenchStepper>>());
-
-    /// <summary>
-    /// The <c>kernel</c> command with extra peer backends by name (the benchmark project adds "onnxruntime"
-    /// this way, so that the CLI does not carry ONNX Runtime's native libraries).
-    /// </summary>
+    /// <summary>The <c>kernel</c> command: our backends, plus peers by name ("onnxruntime").</summary>
     /// <param name="peers">Name → factory of a stepper for (model, batch).</param>
     public static Command Create(IReadOnlyDictionary<string, Func<RecurrentModel, int, IBenchStepper>> peers)
     {
@@ -253,7 +247,7 @@ public static class BenchKernelCommand
 
         public string Name => _kernel.Name;
 
-        public int Threads => _kernel is Core.Kernels.Managed.ManagedKernel managed ? managed.ThreadsFor(_states.Length) : 1;
+        public int Threads => _kernel is LstmStreams.Core.Kernels.Managed.ManagedKernel managed ? managed.ThreadsFor(_states.Length) : 1;
 
         public void Step() => _kernel.Step(_inputs, _states, _outputs);
 
