@@ -36,11 +36,8 @@ internal sealed class BatchFormer
     /// <summary>Requests received and not yet stepped.</summary>
     public int WaitingCount => _waiting.Count;
 
-    /// <summary>Moves everything submitted so far into the waiting list, keeping arrival order.</summary>
-    public void Drain(StepInbox inbox)
-    {
-        while (inbox.TryTake(out var request)) _waiting.Add(request);
-    }
+    /// <summary>Adds a request behind everything waiting (arrival order is each sequence's order).</summary>
+    public void Add(in StepRequest request) => _waiting.Add(request);
 
     /// <summary>When the observation behind prediction <paramref name="index"/> of the last batch was admitted.</summary>
     public long AdmittedTicksOf(int index) => _batch[index].Observation.AdmittedTicks;

@@ -57,9 +57,17 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
         return new LogicAndMaterializedValue<PipelineMetrics>(new Logic(this, metrics), metrics);
     }
 
+    private sealed class Lease
+    {
+        public SequenceState? State { get; set; }
+
+        public int InTransit { get; set; }
+    }
+
     private sealed class Logic : TimerGraphStageLogic
     {
         private const string FillTimer = "fill-batch";
+        private const string LeaseSweepTimer = "lease-sweep";
         private readonly ComputeStage _stage;
         private readonly PipelineMetrics _metrics;
         private readonly StepInbox _inbox = new();
@@ -72,6 +80,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
         private ISequenceMessage[] _chunk = new ISequenceMessage[MaxChunk];
         private int _chunkCount;
         private Action? _flushSoon;
+        private readonly Dictionary<string, Lease> _leases = new(StringComparer.Ordinal);
         private int _readyNext, _readyCount;
         private long _inFlight;
         private bool _upstreamFinished;
@@ -97,10 +106,12 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
             int stateSize = _stage._model.StateSize;
             var inbox = _inbox;
             var settings = _stage._settings;
+            var passivation = PassivationPolicies.From(settings);
             _region = system.ActorOf(
-                SequenceRegion.Props(id => SequenceActor.Props(id, stateSize, inbox).WithDispatcher(settings.SequenceDispatcher), PassivationPolicies.From(settings), _metrics.SetLiveSequences)
+                SequenceRegion.Props(id => SequenceActor.Props(id, stateSize, inbox, passivation).WithDispatcher(settings.SequenceDispatcher), passivation, _metrics.SetLiveSequences)
                     .WithDispatcher(settings.RegionDispatcher),
                 "lstm-sequences-" + Guid.NewGuid().ToString("N")[..8]);
+            if (passivation.SweepInterval is { } sweep) ScheduleRepeatedly(LeaseSweepTimer, sweep);
             _inbox.Rearm();
             Pull(_stage.In);
         }
@@ -124,23 +135,83 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
                 if (observation.AdmittedTicks == 0) observation.AdmittedTicks = Stopwatch.GetTimestamp(); // a source may stamp the scheduled time
                 _inFlight++;
                 _metrics.OnAdmitted();
-                // Admitted observations go to the region in bursts: the flush runs once the interpreter has
-                // handled every event already queued (an async callback is processed after them).
-                if (_chunkCount == 0) _flushSoon!();
-                _chunk[_chunkCount++] = observation;
-                if (_chunkCount == MaxChunk) FlushChunk();
+                Admit(observation);
             }
 
             PullIfAllowed();
         }
 
+        /// <summary>
+        /// A live sequence whose state the stage holds (and whose actor has not closed it), with nothing of it
+        /// still on its way through the region, is stepped without a message to its actor; any other goes
+        /// through the region. Either way its requests join the waiting list in its own order.
+        /// </summary>
+        private void Admit(Observation observation)
+        {
+            // The end-of-burst hook: runs once the interpreter has handled every event already queued
+            // (an async callback is processed after them), then flushes the region burst and runs a batch.
+            if (!_burstOpen)
+            {
+                _burstOpen = true;
+                _flushSoon!();
+            }
+
+            _leases.TryGetValue(observation.SequenceId, out var lease);
+            if (lease is { InTransit: 0, State: { } state } && state.TryAcquire())
+            {
+                long t = state.NextT(observation.T, observation.End);
+                _batches.Add(new StepRequest(state, observation, t));
+                return;
+            }
+
+            if (lease is null) _leases.Add(observation.SequenceId, lease = new Lease());
+            else if (lease.InTransit == 0) lease.State = null; // closed by its actor: the region decides what comes next
+            lease.InTransit++;
+            _chunk[_chunkCount++] = observation;
+            if (_chunkCount == MaxChunk) FlushRegionBurst();
+        }
+
+        private bool _burstOpen;
+
         private void FlushChunk()
+        {
+            _burstOpen = false;
+            FlushRegionBurst();
+            RunBatchIfPossible();
+        }
+
+        private void FlushRegionBurst()
         {
             if (_chunkCount == 0) return;
             if (_chunkCount == 1) _region.Tell(_chunk[0], ActorRefs.NoSender);
             else _region.Tell(new SequenceMessageBatch(_chunk, _chunkCount), ActorRefs.NoSender);
             _chunk = _chunkCount == 1 ? _chunk : new ISequenceMessage[MaxChunk];
             _chunkCount = 0;
+        }
+
+        /// <summary>Moves the actors' submissions into the waiting list and takes the lease of their states.</summary>
+        private void DrainInbox()
+        {
+            while (_inbox.TryTake(out var request))
+            {
+                var lease = _leases[request.State.SequenceId];
+                lease.InTransit--;
+                lease.State = request.State;
+                _batches.Add(request);
+            }
+        }
+
+        private void SweepLeases()
+        {
+            List<string>? closed = null;
+            foreach (var (id, lease) in _leases)
+            {
+                if (lease.InTransit == 0 && (lease.State is null || lease.State.IsClosing))
+                    (closed ??= new List<string>()).Add(id);
+            }
+
+            if (closed is not null)
+                foreach (string id in closed) _leases.Remove(id);
         }
 
         private void OnUpstreamFinish()
@@ -155,7 +226,11 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
             if (_readyNext == _readyCount) RunBatchIfPossible();
         }
 
-        protected override void OnTimer(object timerKey) => RunBatch();
+        protected override void OnTimer(object timerKey)
+        {
+            if (Equals(timerKey, LeaseSweepTimer)) SweepLeases();
+            else RunBatch();
+        }
 
         private void Emit()
         {
@@ -171,11 +246,11 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
         private void RunBatchIfPossible()
         {
             if (_readyNext < _readyCount || IsTimerActive(FillTimer)) return; // previous batch not yet emitted
-            _batches.Drain(_inbox);
+            DrainInbox();
             if (_batches.WaitingCount == 0)
             {
                 _inbox.Rearm(); // the next submit wakes us; drain once more to close the race
-                _batches.Drain(_inbox);
+                DrainInbox();
                 if (_batches.WaitingCount == 0) return;
             }
 
@@ -190,7 +265,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
 
         private void RunBatch()
         {
-            _batches.Drain(_inbox);
+            DrainInbox();
             int size = _batches.Step(_kernel!, _ready);
             _readyNext = 0;
             _readyCount = size;

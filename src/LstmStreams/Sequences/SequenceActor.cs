@@ -1,33 +1,38 @@
+using System.Diagnostics;
 using Akka.Actor;
 using LstmStreams.Pipeline;
 
 namespace LstmStreams.Sequences;
 
 /// <summary>
-/// One sequence. Owns its recurrent state (h, c of every layer) and the count of observations accepted.
-/// Each observation is handed to the compute stage at once with a reference to the state; the stage keeps
-/// the sequence's order (at most one of its steps per batch) and writes the new state in place, so no
-/// reply comes back per step. The actor knows how many of its steps are in flight (for passivation).
+/// One sequence. Owns its recurrent state (h, c of every layer), the count of observations accepted and
+/// the state's lifecycle. An observation routed to it is handed to the compute stage at once with a
+/// reference to the state; the stage keeps the sequence's order (at most one of its steps per batch) and
+/// writes the new state in place, so no reply comes back per step. Once it has the state, the stage submits
+/// the sequence's next observations itself (a lease on the open state) until the actor closes it:
+/// the actor passivates only when the state has been idle for the policy's time with nothing in flight,
+/// and closes it (so no new step can start) before it stops.
 /// </summary>
 public sealed class SequenceActor : UntypedActor
 {
     private static readonly TimeSpan StopRetry = TimeSpan.FromMilliseconds(5);
     private readonly SequenceState _state;
     private readonly StepInbox _inbox;
-    private long _count;
+    private readonly IPassivationPolicy _passivation;
     private ICancelable? _stopRetry;
 
     /// <summary>Creates the actor of <paramref name="sequenceId"/> with a zero state.</summary>
-    public SequenceActor(string sequenceId, int stateSize, StepInbox inbox)
+    public SequenceActor(string sequenceId, int stateSize, StepInbox inbox, IPassivationPolicy passivation)
     {
         _state = new SequenceState(sequenceId, stateSize);
         _inbox = inbox;
+        _passivation = passivation;
     }
 
     /// <summary>Props for one sequence. Made with a direct producer: the expression-tree form of
     /// Props.Create costs about 20 µs per actor (measured), which dominates with 100,000 sequences.</summary>
-    public static Props Props(string sequenceId, int stateSize, StepInbox inbox) =>
-        Akka.Actor.Props.CreateBy(new Producer(sequenceId, stateSize, inbox));
+    public static Props Props(string sequenceId, int stateSize, StepInbox inbox, IPassivationPolicy passivation) =>
+        Akka.Actor.Props.CreateBy(new Producer(sequenceId, stateSize, inbox, passivation));
 
     /// <inheritdoc />
     protected override void OnReceive(object message)
@@ -35,18 +40,18 @@ public sealed class SequenceActor : UntypedActor
         switch (message)
         {
             case Observation observation:
-                long t = observation.T ?? _count;
-                _count++;
+                long t = _state.NextT(observation.T, observation.End); // an end: the stage zeroes the state after this step
                 _state.StepSubmitted();
                 _inbox.Submit(new StepRequest(_state, observation, t));
-                if (observation.End) _count = 0; // the stage zeroes the state after this step
                 break;
             case PassivateIfIdle:
-                if (_state.InFlight == 0) Context.Parent.Tell(new Passivate(StopSequence.Instance));
+                // The region only sees the observations it routes; the state knows the stage's too.
+                if (_state.InFlight == 0 && _passivation.ShouldPassivate(Stopwatch.GetElapsedTime(_state.LastActivity)))
+                    Context.Parent.Tell(new Passivate(StopSequence.Instance));
                 break;
             case StopSequence:
-                // Steps already handed over still reference the state; wait until they are applied.
-                if (_state.InFlight == 0) Context.Stop(Self);
+                // Close the state so the stage starts no new step, and stop once the steps in flight are applied.
+                if (_state.TryClose()) Context.Stop(Self);
                 else _stopRetry = Context.System.Scheduler.ScheduleTellOnceCancelable(StopRetry, Self, StopSequence.Instance, Self);
                 break;
             default:
@@ -58,11 +63,11 @@ public sealed class SequenceActor : UntypedActor
     /// <inheritdoc />
     protected override void PostStop() => _stopRetry?.Cancel();
 
-    private sealed class Producer(string sequenceId, int stateSize, StepInbox inbox) : IIndirectActorProducer
+    private sealed class Producer(string sequenceId, int stateSize, StepInbox inbox, IPassivationPolicy passivation) : IIndirectActorProducer
     {
         public Type ActorType => typeof(SequenceActor);
 
-        public ActorBase Produce() => new SequenceActor(sequenceId, stateSize, inbox);
+        public ActorBase Produce() => new SequenceActor(sequenceId, stateSize, inbox, passivation);
 
         public void Release(ActorBase actor)
         {
