@@ -43,13 +43,14 @@ internal sealed class BatchFormer
     public long AdmittedTicksOf(int index) => _batch[index].Observation.AdmittedTicks;
 
     /// <summary>
-    /// Takes one batch from the waiting requests, steps it, and writes one prediction per request into
-    /// <paramref name="predictions"/>. Returns the batch size (0 when nothing waits).
+    /// Takes one batch from the waiting requests, steps it, and returns one prediction per request in the
+    /// batch's order (null when nothing waits).
     /// </summary>
-    public int Step(IStepKernel kernel, Prediction[] predictions)
+    public Prediction[]? Step(IStepKernel kernel)
     {
         int size = Take();
-        if (size == 0) return 0;
+        if (size == 0) return null;
+        var predictions = new Prediction[size];
         int m = _model.InputSize, o = _model.OutputSize;
         for (int b = 0; b < size; b++)
         {
@@ -71,7 +72,7 @@ internal sealed class BatchFormer
             _states[b] = null!;
         }
 
-        return size;
+        return predictions;
     }
 
     private int Take()

@@ -14,10 +14,12 @@ namespace LstmStreams.Compute;
 /// The shared compute stage. Admits observations (validating them and counting them against
 /// max-in-flight), tells them to the sequence region, receives the sequence actors' step requests through
 /// a <see cref="StepInbox"/>, forms a batch of whatever is waiting (at most one step per sequence, the
-/// sequence's later steps deferred in order), runs one kernel step for the batch and emits the predictions
-/// on demand. A slow downstream stops the kernel, in-flight fills, and the source is no longer pulled.
+/// sequence's later steps deferred in order), runs one kernel step for the batch and emits the batch's
+/// predictions as one element on demand (one cross-thread hand-off per batch, not per prediction;
+/// <see cref="Pipeline.LstmStream"/> flattens them). A slow downstream stops the kernel, in-flight fills,
+/// and the source is no longer pulled.
 /// </summary>
-public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Observation, Prediction>, PipelineMetrics>
+public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Observation, IReadOnlyList<Prediction>>, PipelineMetrics>
 {
     private readonly RecurrentModel _model;
     private readonly StreamingSettings _settings;
@@ -35,17 +37,17 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
         _settings = settings;
         _kernelFactory = kernelFactory;
         _onError = onError;
-        Shape = new FlowShape<Observation, Prediction>(In, Out);
+        Shape = new FlowShape<Observation, IReadOnlyList<Prediction>>(In, Out);
     }
 
     /// <summary>Observations in.</summary>
     public Inlet<Observation> In { get; } = new("ComputeStage.in");
 
-    /// <summary>Predictions out.</summary>
-    public Outlet<Prediction> Out { get; } = new("ComputeStage.out");
+    /// <summary>Predictions out, one batch (in the batch's order) per element.</summary>
+    public Outlet<IReadOnlyList<Prediction>> Out { get; } = new("ComputeStage.out");
 
     /// <inheritdoc />
-    public override FlowShape<Observation, Prediction> Shape { get; }
+    public override FlowShape<Observation, IReadOnlyList<Prediction>> Shape { get; }
 
     /// <inheritdoc />
     protected override Attributes InitialAttributes { get; } = Attributes.CreateName("lstm-compute");
@@ -73,7 +75,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
         private readonly StepInbox _inbox = new();
         private readonly ObservationValidator _validator;
         private readonly BatchFormer _batches;
-        private readonly Prediction[] _ready;
+        private Prediction[]? _ready; // the last batch's predictions, until pushed
         private IStepKernel? _kernel;
         private const int MaxChunk = 256;
         private IActorRef _region = ActorRefs.Nobody;
@@ -81,7 +83,6 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
         private int _chunkCount;
         private Action? _flushSoon;
         private readonly Dictionary<string, Lease> _leases = new(StringComparer.Ordinal);
-        private int _readyNext, _readyCount;
         private long _inFlight;
         private bool _upstreamFinished;
 
@@ -91,7 +92,6 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
             _metrics = metrics;
             _validator = new ObservationValidator(stage._model.InputSize, stage._settings.MaxAbsFeature);
             _batches = new BatchFormer(stage._model, stage._settings.MaxBatchSize);
-            _ready = new Prediction[stage._settings.MaxBatchSize];
             SetHandler(stage.In, onPush: OnPush, onUpstreamFinish: OnUpstreamFinish, onUpstreamFailure: FailStage);
             SetHandler(stage.Out, onPull: OnPull, onDownstreamFinish: _ => CompleteStage());
         }
@@ -222,8 +222,8 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
 
         private void OnPull()
         {
-            if (_readyNext < _readyCount) Emit();
-            if (_readyNext == _readyCount) RunBatchIfPossible();
+            if (_ready is not null) Emit();
+            if (_ready is null) RunBatchIfPossible();
         }
 
         protected override void OnTimer(object timerKey)
@@ -234,18 +234,19 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
 
         private void Emit()
         {
-            var prediction = _ready[_readyNext];
-            _ready[_readyNext++] = null!;
-            _inFlight--;
-            _metrics.OnEmitted(_batches.AdmittedTicksOf(_readyNext - 1), Stopwatch.GetTimestamp());
-            Push(_stage.Out, prediction);
+            var predictions = _ready!;
+            _ready = null;
+            long now = Stopwatch.GetTimestamp();
+            for (int i = 0; i < predictions.Length; i++) _metrics.OnEmitted(_batches.AdmittedTicksOf(i), now);
+            _inFlight -= predictions.Length;
+            Push(_stage.Out, predictions);
             PullIfAllowed();
             CompleteIfDone();
         }
 
         private void RunBatchIfPossible()
         {
-            if (_readyNext < _readyCount || IsTimerActive(FillTimer)) return; // previous batch not yet emitted
+            if (_ready is not null || IsTimerActive(FillTimer)) return; // previous batch not yet emitted
             DrainInbox();
             if (_batches.WaitingCount == 0)
             {
@@ -266,12 +267,12 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
         private void RunBatch()
         {
             DrainInbox();
-            int size = _batches.Step(_kernel!, _ready);
-            _readyNext = 0;
-            _readyCount = size;
-            if (size > 0) _metrics.OnBatch(size);
-            if (size > 0 && IsAvailable(_stage.Out)) Emit();
-            if (_readyNext == _readyCount && _batches.WaitingCount > 0) RunBatchIfPossible();
+            var predictions = _batches.Step(_kernel!);
+            if (predictions is null) return;
+            _metrics.OnBatch(predictions.Length);
+            _ready = predictions;
+            if (IsAvailable(_stage.Out)) Emit();
+            if (_ready is null && _batches.WaitingCount > 0) RunBatchIfPossible();
         }
 
         private void PullIfAllowed()

@@ -58,7 +58,10 @@ public static class LstmStream
             attributes = attributes.And(ActorAttributes.CreateDispatcher(settings.ComputeDispatcher));
         }
 
-        return Flow.FromGraph(stage).WithAttributes(attributes).Async();
+        // The stage hands over whole batches (one cross-thread message per batch); they are flattened on the
+        // downstream side with an input buffer of one batch, so little waits outside max-in-flight.
+        return Flow.FromGraph(stage).WithAttributes(attributes).Async()
+            .Via(Flow.Create<IReadOnlyList<Prediction>>().SelectMany(batch => batch).WithAttributes(Attributes.CreateInputBuffer(1, 1)));
     }
 
     /// <summary>Adds the embedded reference.conf beneath the system's config (once) so its dispatchers resolve.</summary>
