@@ -211,6 +211,7 @@ public static class KernelTableCommand
             if (name == "all")
             {
                 chosen.Add("managed");
+                if (StepKernels.IsAvailable(KernelBackend.OpenBlas)) chosen.Add("openblas");
                 chosen.AddRange(peers.Keys);
                 chosen.Add("reference");
             }
@@ -247,7 +248,12 @@ public static class KernelTableCommand
 
         public string Name => _kernel.Name;
 
-        public int Threads => _kernel is LstmStreams.Core.Kernels.Managed.ManagedKernel managed ? managed.ThreadsFor(_states.Length) : 1;
+        public int Threads => _kernel switch
+        {
+            LstmStreams.Core.Kernels.Managed.ManagedKernel managed => managed.ThreadsFor(_states.Length),
+            LstmStreams.Core.Kernels.OpenBlas.OpenBlasKernel blas => blas.Threads,
+            _ => 1,
+        };
 
         public void Step() => _kernel.Step(_inputs, _states, _outputs);
 

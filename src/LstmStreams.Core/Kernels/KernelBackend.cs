@@ -1,4 +1,5 @@
 using LstmStreams.Core.Kernels.Managed;
+using LstmStreams.Core.Kernels.OpenBlas;
 using LstmStreams.Core.Model;
 
 namespace LstmStreams.Core.Kernels;
@@ -14,13 +15,19 @@ public enum KernelBackend
 
     /// <summary>The MathNet.Numerics reference kernel: readable, slow, the oracle.</summary>
     Reference,
+
+    /// <summary>The system's OpenBLAS sgemm with the managed epilogue; needs libopenblas.so.0 (optional).</summary>
+    OpenBlas,
 }
 
 /// <summary>Creates kernels by backend name.</summary>
 public static class StepKernels
 {
     /// <summary>The backend names accepted in config and on the command line.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["auto", "managed", "reference"];
+    public static IReadOnlyList<string> Names { get; } = ["auto", "managed", "reference", "openblas"];
+
+    /// <summary>Whether <paramref name="backend"/> can run here (openblas needs libopenblas.so.0; the others always can).</summary>
+    public static bool IsAvailable(KernelBackend backend) => backend != KernelBackend.OpenBlas || OpenBlasKernel.IsAvailable;
 
     /// <summary>Parses a backend name; throws a message listing the valid names.</summary>
     public static KernelBackend Parse(string name) => name.Trim().ToLowerInvariant() switch
@@ -28,6 +35,7 @@ public static class StepKernels
         "auto" => KernelBackend.Auto,
         "managed" => KernelBackend.Managed,
         "reference" => KernelBackend.Reference,
+        "openblas" => KernelBackend.OpenBlas,
         _ => throw new ArgumentException($"unknown kernel backend '{name}'; use one of: {string.Join(", ", Names)}.", nameof(name)),
     };
 
@@ -35,11 +43,13 @@ public static class StepKernels
     /// <param name="model">The model.</param>
     /// <param name="backend">Which implementation.</param>
     /// <param name="maxBatchSize">The largest batch.</param>
-    /// <param name="threads">Threads for the managed kernel (0: min(2, cores)).</param>
+    /// <param name="threads">Threads for the managed and OpenBLAS kernels (0: min(2, cores)).</param>
+    /// <exception cref="PlatformNotSupportedException">openblas without libopenblas.so.0 (the message says how to install it).</exception>
     public static IStepKernel Create(RecurrentModel model, KernelBackend backend, int maxBatchSize, int threads = 0) => backend switch
     {
         KernelBackend.Auto or KernelBackend.Managed => new ManagedKernel(model, maxBatchSize, threads),
         KernelBackend.Reference => new ReferenceKernel(model, maxBatchSize),
+        KernelBackend.OpenBlas => new OpenBlasKernel(model, maxBatchSize, threads),
         _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "unknown kernel backend"),
     };
 }

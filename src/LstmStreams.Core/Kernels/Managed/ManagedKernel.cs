@@ -265,33 +265,10 @@ public sealed unsafe class ManagedKernel : IStepKernel
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteOutputs(int first, int end, float* outputs)
     {
-        var model = Model;
-        int hidden = model.HiddenSize, width = model.OutputSize;
-        int top = model.HiddenOffset(model.LayerCount - 1);
-        var head = model.Head;
-        for (int r = first; r < end; r++)
-        {
-            var h = _rows[r].AsSpan(top, hidden);
-            var y = new Span<float>(outputs + r * width, width);
-            if (head is null)
-            {
-                h.CopyTo(y);
-                continue;
-            }
-
-            for (int o = 0; o < width; o++)
-            {
-                var weights = head.Weight.AsSpan(o * hidden, hidden);
-                float sum = head.Bias?[o] ?? 0f;
-                for (int j = 0; j < hidden; j++) sum += weights[j] * h[j];
-                y[o] = sum;
-            }
-
-            Activations.Apply(head.Activation, y);
-        }
+        int width = Model.OutputSize;
+        for (int r = first; r < end; r++) HeadOutputs.WriteRow(Model, _rows[r], new Span<float>(outputs + r * width, width));
     }
 
     /// <inheritdoc />

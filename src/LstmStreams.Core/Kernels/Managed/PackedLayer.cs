@@ -31,9 +31,9 @@ internal sealed class PackedLayer
                 {
                     int j = block * U + u;
                     if (j >= h) continue; // padding units stay zero and are never stored
-                    Bias[(block * 4 + group) * U + u] = BiasOf(layer, group, j);
+                    Bias[(block * 4 + group) * U + u] = FusedBias(layer, group, j);
                     for (int k = 0; k < K; k++)
-                        Weights[((block * K + k) * 4 + group) * U + u] = WeightOf(layer, group, j, k);
+                        Weights[((block * K + k) * 4 + group) * U + u] = FusedWeight(layer, group, j, k);
                 }
             }
         }
@@ -52,27 +52,33 @@ internal sealed class PackedLayer
     /// <summary>[Blocks, 4, U].</summary>
     public float[] Bias { get; }
 
-    private float WeightOf(RecurrentLayer layer, int group, int j, int k)
+    /// <summary>
+    /// The weight of input k of [x ; h] for unit j of gate group <paramref name="group"/> (0–3, see the class
+    /// summary): LSTM i, f, g, o; GRU r, z, n_x (zero on the h rows), n_h (zero on the x rows).
+    /// </summary>
+    public static float FusedWeight(RecurrentLayer layer, int group, int j, int k)
     {
-        bool fromX = k < Input;
-        int column = fromX ? k : k - Input;
+        int input = layer.InputSize, hidden = layer.HiddenSize;
+        bool fromX = k < input;
+        int column = fromX ? k : k - input;
         float[] matrix = fromX ? layer.WeightIh : layer.WeightHh;
-        int width = fromX ? Input : Hidden;
+        int width = fromX ? input : hidden;
         int row;
-        if (Cell == CellKind.Lstm)
+        if (layer.Cell == CellKind.Lstm)
         {
-            row = group * Hidden + j;
+            row = group * hidden + j;
         }
         else
         {
             if ((group == 2 && !fromX) || (group == 3 && fromX)) return 0f;
-            row = Math.Min(group, 2) * Hidden + j;
+            row = Math.Min(group, 2) * hidden + j;
         }
 
         return matrix[row * width + column];
     }
 
-    private static float BiasOf(RecurrentLayer layer, int group, int j)
+    /// <summary>The bias of unit j of gate group <paramref name="group"/>: b_ih + b_hh, except GRU n_x (b_in) and n_h (b_hn).</summary>
+    public static float FusedBias(RecurrentLayer layer, int group, int j)
     {
         int h = layer.HiddenSize;
         float Ih(int row) => layer.BiasIh?[row] ?? 0f;
