@@ -19,7 +19,7 @@ namespace LstmStreams.Compute;
 /// <see cref="Pipeline.LstmStream"/> flattens them). A slow downstream stops the kernel, in-flight fills,
 /// and the source is no longer pulled.
 /// </summary>
-public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Observation, IReadOnlyList<Prediction>>, PipelineMetrics>
+public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IReadOnlyList<Observation>, IReadOnlyList<Prediction>>, PipelineMetrics>
 {
     private readonly RecurrentModel _model;
     private readonly StreamingSettings _settings;
@@ -37,17 +37,22 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
         _settings = settings;
         _kernelFactory = kernelFactory;
         _onError = onError;
-        Shape = new FlowShape<Observation, IReadOnlyList<Prediction>>(In, Out);
+        Shape = new FlowShape<IReadOnlyList<Observation>, IReadOnlyList<Prediction>>(In, Out);
     }
 
-    /// <summary>Observations in.</summary>
-    public Inlet<Observation> In { get; } = new("ComputeStage.in");
+    /// <summary>Observations in, in groups (whatever the upstream side batched while the stage was busy;
+    /// at most <see cref="MaxGroup"/> each).</summary>
+    public Inlet<IReadOnlyList<Observation>> In { get; } = new("ComputeStage.in");
+
+    /// <summary>The largest group of observations the stage takes at once: a quarter of max-in-flight, at
+    /// most 256, so that in-flight never exceeds max-in-flight.</summary>
+    public static int MaxGroup(StreamingSettings settings) => Math.Clamp(settings.MaxInFlight / 4, 1, 256);
 
     /// <summary>Predictions out, one batch (in the batch's order) per element.</summary>
     public Outlet<IReadOnlyList<Prediction>> Out { get; } = new("ComputeStage.out");
 
     /// <inheritdoc />
-    public override FlowShape<Observation, IReadOnlyList<Prediction>> Shape { get; }
+    public override FlowShape<IReadOnlyList<Observation>, IReadOnlyList<Prediction>> Shape { get; }
 
     /// <inheritdoc />
     protected override Attributes InitialAttributes { get; } = Attributes.CreateName("lstm-compute");
@@ -85,6 +90,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
         private readonly Dictionary<string, Lease> _leases = new(StringComparer.Ordinal);
         private long _inFlight;
         private bool _upstreamFinished;
+        private readonly int _maxGroup;
 
         public Logic(ComputeStage stage, PipelineMetrics metrics) : base(stage.Shape)
         {
@@ -92,6 +98,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
             _metrics = metrics;
             _validator = new ObservationValidator(stage._model.InputSize, stage._settings.MaxAbsFeature);
             _batches = new BatchFormer(stage._model, stage._settings.MaxBatchSize);
+            _maxGroup = MaxGroup(stage._settings);
             SetHandler(stage.In, onPush: OnPush, onUpstreamFinish: OnUpstreamFinish, onUpstreamFailure: FailStage);
             SetHandler(stage.Out, onPull: OnPull, onDownstreamFinish: _ => CompleteStage());
         }
@@ -124,15 +131,19 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
 
         private void OnPush()
         {
-            var observation = Grab(_stage.In);
-            if (_validator.Check(observation) is { } reason)
+            var group = Grab(_stage.In);
+            long now = Stopwatch.GetTimestamp();
+            for (int i = 0; i < group.Count; i++)
             {
-                _metrics.OnRejected();
-                _stage._onError(new ObservationError(observation.Position, string.IsNullOrEmpty(observation.SequenceId) ? null : observation.SequenceId, reason));
-            }
-            else
-            {
-                if (observation.AdmittedTicks == 0) observation.AdmittedTicks = Stopwatch.GetTimestamp(); // a source may stamp the scheduled time
+                var observation = group[i];
+                if (_validator.Check(observation) is { } reason)
+                {
+                    _metrics.OnRejected();
+                    _stage._onError(new ObservationError(observation.Position, string.IsNullOrEmpty(observation.SequenceId) ? null : observation.SequenceId, reason));
+                    continue;
+                }
+
+                if (observation.AdmittedTicks == 0) observation.AdmittedTicks = now; // a source may stamp the scheduled time
                 _inFlight++;
                 _metrics.OnAdmitted();
                 Admit(observation);
@@ -277,7 +288,8 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<Obs
 
         private void PullIfAllowed()
         {
-            if (!_upstreamFinished && _inFlight < _stage._settings.MaxInFlight && !HasBeenPulled(_stage.In) && !IsClosed(_stage.In))
+            // Pull only when a whole group fits: admitted-but-not-emitted never exceeds max-in-flight.
+            if (!_upstreamFinished && _inFlight + _maxGroup <= _stage._settings.MaxInFlight && !HasBeenPulled(_stage.In) && !IsClosed(_stage.In))
                 Pull(_stage.In);
         }
 

@@ -47,10 +47,11 @@ public static class LstmStream
         }
 
         var stage = new ComputeStage(model, settings, kernelFactory, onError ?? (_ => { }));
-        // A deep input buffer lets the stage admit a burst of observations per interpreter run; it never
-        // holds more than max-in-flight, so at most 2 × max-in-flight observations sit inside the flow.
-        int buffer = (int)Math.Min(256, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)settings.MaxInFlight));
-        var attributes = Attributes.CreateName("lstm-compute").And(Attributes.CreateInputBuffer(Math.Min(16, buffer), buffer));
+        // Upstream of the stage, Akka's Batch groups whatever arrives while the stage is busy (no timer: a group
+        // of one goes at once when the stage is idle), so one cross-thread message carries many observations.
+        // The stage's input buffer holds two groups: at most max-in-flight + 2 groups sit inside the flow.
+        int group = ComputeStage.MaxGroup(settings);
+        var attributes = Attributes.CreateName("lstm-compute").And(Attributes.CreateInputBuffer(2, 2));
         if (!string.IsNullOrEmpty(settings.ComputeDispatcher))
         {
             if (!system.Dispatchers.HasDispatcher(settings.ComputeDispatcher))
@@ -60,7 +61,14 @@ public static class LstmStream
 
         // The stage hands over whole batches (one cross-thread message per batch); they are flattened on the
         // downstream side with an input buffer of one batch, so little waits outside max-in-flight.
-        return Flow.FromGraph(stage).WithAttributes(attributes).Async()
+        return Flow.Create<Observation>()
+            .Batch(group, o => new List<Observation>(16) { o }, (list, o) =>
+            {
+                list.Add(o);
+                return list;
+            })
+            .Select(list => (IReadOnlyList<Observation>)list)
+            .ViaMaterialized(Flow.FromGraph(stage).WithAttributes(attributes).Async(), Keep.Right)
             .Via(Flow.Create<IReadOnlyList<Prediction>>().SelectMany(batch => batch).WithAttributes(Attributes.CreateInputBuffer(1, 1)));
     }
 
