@@ -16,7 +16,7 @@ namespace LstmStreams.Core.Kernels.Managed;
 /// </summary>
 public sealed unsafe class ManagedKernel : IStepKernel
 {
-    private const long ParallelFlops = 1_500_000; // below this a step is too short to be worth a handoff
+    private const long ParallelFlops = 1_000_000; // below this a step is too short to be worth a handoff (measured)
     private readonly WorkBoard _board = new();
     private readonly SimdLevel _simd;
     private readonly PackedLayer[] _layers;
@@ -113,8 +113,7 @@ public sealed unsafe class ManagedKernel : IStepKernel
                 _jobInputs = x;
                 _jobOutputs = y;
                 _jobBatch = batch;
-                int tile = RowsPerTile; // about 16 chunks, whole tiles, at least two tiles each
-                _jobChunk = Math.Max(2 * tile, ((batch + 15) / 16 + tile - 1) / tile * tile);
+                _jobChunk = ChunkRows(batch);
                 RunChunks((batch + _jobChunk - 1) / _jobChunk);
                 _worker!.ThrowIfFailed();
             }
@@ -125,7 +124,14 @@ public sealed unsafe class ManagedKernel : IStepKernel
 
     /// <summary>Threads a step of <paramref name="batch"/> sequences runs on: small steps stay on the caller.</summary>
     public int ThreadsFor(int batch) =>
-        _worker is null || batch < 2 || (!AlwaysSplit && (batch < 8 || _flopsPerRow * batch < ParallelFlops)) ? 1 : 2;
+        _worker is null || batch < 2 || (!AlwaysSplit && (batch <= ChunkRows(batch) || _flopsPerRow * batch < ParallelFlops)) ? 1 : 2;
+
+    /// <summary>Rows per chunk of a two-thread step: about 16 chunks of whole tiles, at least one tile.</summary>
+    private int ChunkRows(int batch)
+    {
+        int tile = RowsPerTile;
+        return Math.Max(tile, ((batch + 15) / 16 + tile - 1) / tile * tile);
+    }
 
     /// <summary>Tests set this to run every batch of 2 or more on both threads, however small.</summary>
     internal bool AlwaysSplit { get; set; }
