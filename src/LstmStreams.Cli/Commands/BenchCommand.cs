@@ -22,7 +22,7 @@ internal static class BenchCommand
         var hidden = new Option<string>("--hidden") { Description = "Hidden sizes, comma-separated.", DefaultValueFactory = _ => "64,256" };
         var batch = new Option<string>("--batch") { Description = "Batch sizes, comma-separated.", DefaultValueFactory = _ => "1,64,1024" };
         var layers = new Option<int>("--layers") { Description = "Stacked layers (ONNX Runtime runs only with 1).", DefaultValueFactory = _ => 1 };
-        var backend = new Option<string>("--backend") { Description = "auto, managed, reference, onnxruntime, or all (comma-separated allowed).", DefaultValueFactory = _ => "all" };
+        var backend = new Option<string>("--backend") { Description = "auto, managed, reference, openblas, onnxruntime, or all (comma-separated allowed; all includes openblas when libopenblas.so.0 is installed).", DefaultValueFactory = _ => "all" };
         var seconds = new Option<double>("--seconds") { Description = "Timed seconds per measurement (5 repetitions; the median is reported).", DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads") { Description = "Threads for the managed kernel and ONNX Runtime (0 = min(2, cores)).", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "One JSON object per line per measurement." };
@@ -41,7 +41,9 @@ internal static class BenchCommand
                     var other => throw new ArgumentException($"--cell '{other}': use lstm or gru."),
                 };
                 var names = parse.GetValue(backend)!.ToLowerInvariant().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                    .SelectMany(n => n == "all" ? ["managed", "reference", "onnxruntime"] : new[] { n }).Distinct().ToArray();
+                    .SelectMany(n => n != "all" ? new[] { n }
+                        : Core.Kernels.StepKernels.IsAvailable(Core.Kernels.KernelBackend.OpenBlas) ? ["managed", "openblas", "reference", "onnxruntime"] : ["managed", "reference", "onnxruntime"])
+                    .Distinct().ToArray();
                 foreach (string name in names.Where(n => n != "onnxruntime")) Core.Kernels.StepKernels.Parse(name);
                 if (parse.GetValue(seconds) <= 0) throw new ArgumentException("--seconds must be positive.");
                 var results = KernelBench.Run(cellKind, parse.GetValue(input), Measure.List(parse.GetValue(hidden)!, "--hidden"), Measure.List(parse.GetValue(batch)!, "--batch"),
