@@ -7,6 +7,7 @@ namespace LstmStreams.Core.Tests.Kernels;
 /// <summary>The fast kernel equals the MathNet reference on every SIMD path, thread count and shape.</summary>
 public sealed class ManagedKernelTests
 {
+    /// <summary>Every SIMD level the machine has × one thread, two threads by rows, two threads by blocks (as threads 1, 2, 3).</summary>
     public static TheoryData<SimdLevel, int> Paths()
     {
         var data = new TheoryData<SimdLevel, int>();
@@ -17,6 +18,7 @@ public sealed class ManagedKernelTests
         {
             data.Add(level, 1);
             data.Add(level, 2);
+            data.Add(level, 3);
         }
 
         return data;
@@ -36,8 +38,9 @@ public sealed class ManagedKernelTests
         (CellKind.Gru, 8, 33, 3, 5, HeadActivation.Softmax, true),
     ];
 
-    private static ManagedKernel Create(RecurrentModel model, int maxBatch, SimdLevel simd, int threads) =>
-        new(model, maxBatch, threads, simd) { AlwaysSplit = threads > 1 }; // two threads even for tiny steps
+    /// <summary>threads 1: one thread; 2: two, by chunks of rows; 3: two, by column blocks (even for tiny steps).</summary>
+    internal static ManagedKernel Create(RecurrentModel model, int maxBatch, SimdLevel simd, int threads) =>
+        new(model, maxBatch, Math.Min(threads, 2), simd) { Split = threads switch { 1 => ThreadSplit.Auto, 2 => ThreadSplit.Rows, _ => ThreadSplit.Blocks } };
 
     [Theory]
     [MemberData(nameof(Paths))]
@@ -112,12 +115,14 @@ public sealed class ManagedKernelTests
         for (int s = 0; s < sequences; s++) Assert.Equal(together[s], alone[s]);
     }
 
-    [Fact]
-    public void Managed_two_threads_survive_many_back_to_back_and_spaced_steps()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Managed_two_threads_survive_many_back_to_back_and_spaced_steps(int threads)
     {
-        var model = RandomModels.Create(CellKind.Gru, 8, 64, 1, null);
+        var model = RandomModels.Create(CellKind.Gru, 8, 64, 2, null);
         using var reference = new ReferenceKernel(model, 256);
-        using var managed = Create(model, 256, SimdLevel.Auto, 2);
+        using var managed = Create(model, 256, SimdLevel.Auto, threads);
         var refStates = Enumerable.Range(0, 256).Select(_ => model.NewState()).ToArray();
         var ourStates = Enumerable.Range(0, 256).Select(_ => model.NewState()).ToArray();
         var random = new Random(11);

@@ -17,6 +17,7 @@ namespace LstmStreams.Core.Kernels.Managed;
 public sealed unsafe class ManagedKernel : IStepKernel
 {
     private const long ParallelFlops = 1_000_000; // below this a step is too short to be worth a handoff (measured)
+    private const long BlockFlops = 400_000; // per layer: below this one layer is too short to split by blocks
     private readonly WorkBoard _board = new();
     private readonly SimdLevel _simd;
     private readonly PackedLayer[] _layers;
@@ -28,6 +29,7 @@ public sealed unsafe class ManagedKernel : IStepKernel
     private readonly float*[] _panelPointers;
     private readonly long _flopsPerRow;
     private readonly StepWorker? _worker;
+    private readonly int _minBlocks;
     private bool _disposed;
 
     /// <summary>Packs <paramref name="model"/> for batches of up to <paramref name="maxBatchSize"/>.</summary>
@@ -61,6 +63,7 @@ public sealed unsafe class ManagedKernel : IStepKernel
             _flopsPerRow += 2L * packed.K * 4 * packed.Blocks * units;
         }
 
+        _minBlocks = _layers.Min(l => l.Blocks);
         _rows = new float[maxBatchSize][];
         _panels = new float[Threads][];
         _panelPointers = new float*[Threads];
@@ -104,18 +107,29 @@ public sealed unsafe class ManagedKernel : IStepKernel
         fixed (float* x = inputs)
         fixed (float* y = outputs)
         {
-            if (ThreadsFor(batch) == 1)
+            _jobInputs = x;
+            _jobOutputs = y;
+            _jobBatch = batch;
+            if (SplitsRows(batch))
             {
-                RunRows(0, batch, x, y, _panelPointers[0]);
+                _jobChunk = ChunkRows(batch);
+                RunPhase(WorkBoard.Rows, 0, (batch + _jobChunk - 1) / _jobChunk);
+                _worker!.ThrowIfFailed();
+            }
+            else if (SplitsBlocks(batch))
+            {
+                for (int l = 0; l < _layers.Length; l++)
+                {
+                    Gather(l, 0, batch, x, _panelPointers[0]); // all of h_{t-1} before any block writes h_t
+                    RunPhase(WorkBoard.Blocks, l, _layers[l].Blocks);
+                }
+
+                WriteOutputs(0, batch, y);
+                _worker!.ThrowIfFailed();
             }
             else
             {
-                _jobInputs = x;
-                _jobOutputs = y;
-                _jobBatch = batch;
-                _jobChunk = ChunkRows(batch);
-                RunChunks((batch + _jobChunk - 1) / _jobChunk);
-                _worker!.ThrowIfFailed();
+                RunRows(0, batch, x, y, _panelPointers[0]);
             }
         }
 
@@ -123,8 +137,24 @@ public sealed unsafe class ManagedKernel : IStepKernel
     }
 
     /// <summary>Threads a step of <paramref name="batch"/> sequences runs on: small steps stay on the caller.</summary>
-    public int ThreadsFor(int batch) =>
-        _worker is null || batch < 2 || (!AlwaysSplit && (batch <= ChunkRows(batch) || _flopsPerRow * batch < ParallelFlops)) ? 1 : 2;
+    public int ThreadsFor(int batch) => SplitsRows(batch) || SplitsBlocks(batch) ? 2 : 1;
+
+    /// <summary>Chunks of rows on both threads: a step of more than one chunk and 1 MFLOP.</summary>
+    private bool SplitsRows(int batch) => _worker is not null && Split switch
+    {
+        ThreadSplit.Rows => batch >= 2,
+        ThreadSplit.Blocks => false,
+        _ => batch > ChunkRows(batch) && _flopsPerRow * batch >= ParallelFlops,
+    };
+
+    /// <summary>Column blocks on both threads, layer by layer: a few rows of a large model (each core then
+    /// streams half the weights, from its own L2).</summary>
+    private bool SplitsBlocks(int batch) => _worker is not null && Split switch
+    {
+        ThreadSplit.Blocks => true,
+        ThreadSplit.Rows => false,
+        _ => !SplitsRows(batch) && _minBlocks >= 4 && _flopsPerRow * batch >= BlockFlops * _layers.Length,
+    };
 
     /// <summary>Rows per chunk of a two-thread step: about 16 chunks of whole tiles, at least one tile.</summary>
     private int ChunkRows(int batch)
@@ -133,8 +163,8 @@ public sealed unsafe class ManagedKernel : IStepKernel
         return Math.Max(tile, ((batch + 15) / 16 + tile - 1) / tile * tile);
     }
 
-    /// <summary>Tests set this to run every batch of 2 or more on both threads, however small.</summary>
-    internal bool AlwaysSplit { get; set; }
+    /// <summary>Tests force one way of splitting a step over two threads, however small; Auto chooses by size.</summary>
+    internal ThreadSplit Split { get; set; }
 
     private int RowsPerTile => _simd switch
     {
@@ -143,16 +173,16 @@ public sealed unsafe class ManagedKernel : IStepKernel
         _ => 1,
     };
 
-    /// <summary>Publishes the chunks, runs them from the front and returns when every chunk is finished.</summary>
-    private void RunChunks(int chunks)
+    /// <summary>Publishes a phase, runs its items from the front and returns when every item is finished.</summary>
+    private void RunPhase(int kind, int layer, int items)
     {
-        _board.Publish(chunks);
+        _board.Publish(kind, layer, items);
         _worker!.Wake();
-        while (_board.TakeFront(out int chunk))
+        while (_board.TakeFront(out _, out _, out int item))
         {
             try
             {
-                RunChunk(chunk, 0);
+                RunItem(kind, layer, item, 0);
             }
             finally
             {
@@ -160,16 +190,16 @@ public sealed unsafe class ManagedKernel : IStepKernel
             }
         }
 
-        _board.WaitFinished(chunks);
+        _board.WaitFinished(items);
     }
 
-    /// <summary>The worker's loop body: claims one chunk from the back and runs it.</summary>
+    /// <summary>The worker's loop body: claims one item from the back and runs it.</summary>
     private bool TryHelp()
     {
-        if (!_board.TakeBack(out int chunk)) return false;
+        if (!_board.TakeBack(out int kind, out int layer, out int item)) return false;
         try
         {
-            RunChunk(chunk, 1);
+            RunItem(kind, layer, item, 1);
         }
         finally
         {
@@ -179,10 +209,18 @@ public sealed unsafe class ManagedKernel : IStepKernel
         return true;
     }
 
-    private void RunChunk(int chunk, int thread)
+    [SkipLocalsInit]
+    private void RunItem(int kind, int layer, int item, int thread)
     {
-        int first = chunk * _jobChunk;
-        RunRows(first, Math.Min(_jobBatch, first + _jobChunk), _jobInputs, _jobOutputs, _panelPointers[thread]);
+        if (kind == WorkBoard.Rows)
+        {
+            int first = item * _jobChunk;
+            RunRows(first, Math.Min(_jobBatch, first + _jobChunk), _jobInputs, _jobOutputs, _panelPointers[thread]);
+            return;
+        }
+
+        float* buffer = stackalloc float[6 * 64 + 16];
+        RunLayerBlock(layer, item, _panelPointers[0], 0, _jobBatch, (float*)(((nint)buffer + 63) & ~(nint)63));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -286,4 +324,17 @@ public sealed unsafe class ManagedKernel : IStepKernel
         foreach (var pin in _pins)
             if (pin.IsAllocated) pin.Free();
     }
+}
+
+/// <summary>How a step is split over two threads (see <see cref="ManagedKernel"/>).</summary>
+internal enum ThreadSplit
+{
+    /// <summary>By size: rows for batches of more than one chunk and 1 MFLOP, blocks for a few rows of a large model, else one thread.</summary>
+    Auto,
+
+    /// <summary>Chunks of rows from a batch of 2 (tests).</summary>
+    Rows,
+
+    /// <summary>Column blocks layer by layer, from a batch of 1 (tests).</summary>
+    Blocks,
 }

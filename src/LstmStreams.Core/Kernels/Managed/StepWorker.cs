@@ -1,8 +1,8 @@
 namespace LstmStreams.Core.Kernels.Managed;
 
 /// <summary>
-/// The kernel's second thread: it claims chunks of the current step from the back of the
-/// <see cref="WorkBoard"/> while there are any, spins about 50 µs for the next step (back-to-back
+/// The kernel's second thread: it claims items of the current phase from the back of the
+/// <see cref="WorkBoard"/> while there are any, spins about 50 µs for the next phase or step (back-to-back
 /// steps hand over in well under a microsecond), then sleeps until <see cref="Wake"/>, so an idle kernel costs
 /// no CPU. The calling thread never waits for it to start: it takes whatever the worker has not claimed.
 /// </summary>
@@ -18,7 +18,7 @@ internal sealed class StepWorker : IDisposable
     private volatile bool _stopping;
 
     /// <param name="board">Where the work is published.</param>
-    /// <param name="help">Claims and runs one chunk; false when there was none.</param>
+    /// <param name="help">Claims and runs one item; false when there was none.</param>
     public StepWorker(WorkBoard board, Func<bool> help)
     {
         _board = board;
@@ -33,7 +33,7 @@ internal sealed class StepWorker : IDisposable
         if (Volatile.Read(ref _sleeping) == 1) _wake.Set();
     }
 
-    /// <summary>Rethrows (once) a failure of a chunk the worker ran.</summary>
+    /// <summary>Rethrows (once) a failure of an item the worker ran.</summary>
     public void ThrowIfFailed()
     {
         if (Interlocked.Exchange(ref _failure, null) is { } failure)
