@@ -150,4 +150,24 @@ public sealed class ManagedKernelTests
         kernel.Dispose();
         Assert.Throws<ObjectDisposedException>(() => kernel.Step(new float[2], [model.NewState()], new float[4]));
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Managed_step_allocates_nothing(int threads)
+    {
+        var model = RandomModels.Create(CellKind.Lstm, 8, 64, 2, 3, HeadActivation.Softmax);
+        using var kernel = Create(model, 64, SimdLevel.Auto, threads);
+        var states = Enumerable.Range(0, 64).Select(_ => model.NewState()).ToArray();
+        var x = RandomModels.Inputs(new Random(5), 64 * 8);
+        var y = new float[64 * 3];
+        for (int i = 0; i < 50; i++) kernel.Step(x, states, y); // warm up: JIT, worker thread started
+        // This thread's count: other tests allocate on theirs meanwhile. The worker runs the same item code the
+        // caller runs here; BenchmarkDotNet's memory diagnoser (docs/KERNEL.md) counts every thread.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 200; i++) kernel.Step(x, states, y);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"200 steps allocated {allocated} bytes");
+    }
 }
