@@ -38,6 +38,8 @@ internal static class InspectCommand
             output.WriteLine($"bias:             {(loaded.Layers[0].BiasIh is null && loaded.Layers[0].BiasHh is null ? "no" : "yes")}");
             output.WriteLine(string.Create(inv, $"parameters:       {loaded.ParameterCount:N0}"));
             output.WriteLine(string.Create(inv, $"state/sequence:   {loaded.StateBytesPerSequence:N0} bytes ({loaded.StateSize} floats: {(loaded.Cell == Core.Model.CellKind.Lstm ? "h and c" : "h")} × {loaded.LayerCount} layer(s))"));
+            if (loaded.IgnoredTensors.Count > 0)
+                output.WriteLine($"ignored tensors:  {string.Join(", ", loaded.IgnoredTensors)} (not part of the streamed model)");
             foreach (var (key, value) in loaded.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                 output.WriteLine($"metadata:         {key} = {value}");
             return 0;

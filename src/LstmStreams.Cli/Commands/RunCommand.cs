@@ -42,6 +42,10 @@ internal static class RunCommand
             return 2;
         }
 
+        if (loaded.IgnoredTensors.Count > 0)
+            Console.Error.WriteLine($"warning: model file '{modelPath}' has tensors the streamed model does not use: {string.Join(", ", loaded.IgnoredTensors.Take(10))}{(loaded.IgnoredTensors.Count > 10 ? ", …" : "")}. " +
+                "If they are part of the network's forward path (e.g. a second Linear after the head), the predictions will differ from PyTorch.");
+
         Akka.Configuration.Config config;
         Settings.StreamingSettings settings;
         InputFormat inputFormat;

@@ -59,9 +59,19 @@ public static partial class ModelLoader
         var cell = DetectCell(file, recurrentPrefix, tensors, out int hidden);
         var layers = BuildLayers(path, recurrentPrefix, tensors, cell, hidden);
         var head = FindHead(file, recurrentPrefix, hidden, headPrefix);
+        var used = new HashSet<string>(tensors.Values.Select(t => t.Name), StringComparer.Ordinal);
+        if (head is not null)
+        {
+            used.Add(head.Name + "weight");
+            used.Add(head.Name + "bias");
+        }
+
         try
         {
-            return new RecurrentModel(cell, layers, head, file.Metadata);
+            return new RecurrentModel(cell, layers, head, file.Metadata)
+            {
+                IgnoredTensors = file.Tensors.Select(t => t.Name).Where(n => !used.Contains(n)).ToList(),
+            };
         }
         catch (ArgumentException e)
         {

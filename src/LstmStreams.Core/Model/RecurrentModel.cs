@@ -70,6 +70,12 @@ public sealed class RecurrentModel
     /// <summary>Metadata from the file the model came from (string → string).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
+    /// <summary>
+    /// Tensors of the file the model came from that it does not use (e.g. a second Linear after the head,
+    /// an embedding): if they are part of the network's forward path, predictions will differ from PyTorch.
+    /// </summary>
+    public IReadOnlyList<string> IgnoredTensors { get; init; } = [];
+
     /// <summary>Number of layers.</summary>
     public int LayerCount => Layers.Count;
 

@@ -51,6 +51,7 @@ public sealed class ModelLoaderTests : IDisposable
         Assert.Equal(HeadActivation.Sigmoid, model.Head!.Activation);
         Assert.Equal("decoder.out.", model.Head.Name);
         Assert.Equal(2 * 2 * 5, model.StateSize);
+        Assert.Equal(["norm.weight"], model.IgnoredTensors);
     }
 
     [Fact]
