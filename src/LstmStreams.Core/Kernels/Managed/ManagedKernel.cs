@@ -8,16 +8,12 @@ namespace LstmStreams.Core.Kernels.Managed;
 /// The fast kernel: per layer, the rows [x_t ; h_{t-1}] of the batch are gathered into a packed panel and
 /// multiplied by the layer's weights (packed once, see <see cref="PackedLayer"/>) in register tiles that
 /// apply the gate non-linearities and the state update while the tile is in L1. A large step runs on the
-/// calling thread and a worker as chunks of rows claimed from a <see cref="WorkBoard"/>; each chunk goes
-/// through every layer and the head on its own, so there is no synchronisation inside a step, and a late or
-/// descheduled worker only means the caller takes more chunks. (Splitting layer by layer into column blocks,
-/// to keep half the weights in each core's L2, measured 4–12% slower at H=256, B=64…1024.)
-/// SIMD: AVX-512, AVX2 or scalar (<see cref="SimdLevel"/>). Allocates nothing per step.
+/// calling thread and a worker, split by chunks of rows or, for a few rows of a large model, by column blocks
+/// (see ManagedKernel.Split.cs). SIMD: AVX-512, AVX2 or scalar (<see cref="SimdLevel"/>). Allocates nothing
+/// per step.
 /// </summary>
-public sealed unsafe class ManagedKernel : IStepKernel
+public sealed unsafe partial class ManagedKernel : IStepKernel
 {
-    private const long ParallelFlops = 1_000_000; // below this a step is too short to be worth a handoff (measured)
-    private const long BlockFlops = 400_000; // per layer: below this one layer is too short to split by blocks
     private readonly WorkBoard _board = new();
     private readonly SimdLevel _simd;
     private readonly PackedLayer[] _layers;
@@ -136,93 +132,6 @@ public sealed unsafe class ManagedKernel : IStepKernel
         Array.Clear(_rows, 0, batch); // do not keep sequences' states alive
     }
 
-    /// <summary>Threads a step of <paramref name="batch"/> sequences runs on: small steps stay on the caller.</summary>
-    public int ThreadsFor(int batch) => SplitsRows(batch) || SplitsBlocks(batch) ? 2 : 1;
-
-    /// <summary>Chunks of rows on both threads: a step of more than one chunk and 1 MFLOP.</summary>
-    private bool SplitsRows(int batch) => _worker is not null && Split switch
-    {
-        ThreadSplit.Rows => batch >= 2,
-        ThreadSplit.Blocks => false,
-        _ => batch > ChunkRows(batch) && _flopsPerRow * batch >= ParallelFlops,
-    };
-
-    /// <summary>Column blocks on both threads, layer by layer: a few rows of a large model (each core then
-    /// streams half the weights, from its own L2).</summary>
-    private bool SplitsBlocks(int batch) => _worker is not null && Split switch
-    {
-        ThreadSplit.Blocks => true,
-        ThreadSplit.Rows => false,
-        _ => !SplitsRows(batch) && _minBlocks >= 4 && _flopsPerRow * batch >= BlockFlops * _layers.Length,
-    };
-
-    /// <summary>Rows per chunk of a two-thread step: about 16 chunks of whole tiles, at least one tile.</summary>
-    private int ChunkRows(int batch)
-    {
-        int tile = RowsPerTile;
-        return Math.Max(tile, ((batch + 15) / 16 + tile - 1) / tile * tile);
-    }
-
-    /// <summary>Tests force one way of splitting a step over two threads, however small; Auto chooses by size.</summary>
-    internal ThreadSplit Split { get; set; }
-
-    private int RowsPerTile => _simd switch
-    {
-        SimdLevel.Avx512 => Tiles512.Rows,
-        SimdLevel.Avx2 => Tiles256.Rows,
-        _ => 1,
-    };
-
-    /// <summary>Publishes a phase, runs its items from the front and returns when every item is finished.</summary>
-    private void RunPhase(int kind, int layer, int items)
-    {
-        _board.Publish(kind, layer, items);
-        _worker!.Wake();
-        while (_board.TakeFront(out _, out _, out int item))
-        {
-            try
-            {
-                RunItem(kind, layer, item, 0);
-            }
-            finally
-            {
-                _board.Finish();
-            }
-        }
-
-        _board.WaitFinished(items);
-    }
-
-    /// <summary>The worker's loop body: claims one item from the back and runs it.</summary>
-    private bool TryHelp()
-    {
-        if (!_board.TakeBack(out int kind, out int layer, out int item)) return false;
-        try
-        {
-            RunItem(kind, layer, item, 1);
-        }
-        finally
-        {
-            _board.Finish();
-        }
-
-        return true;
-    }
-
-    [SkipLocalsInit]
-    private void RunItem(int kind, int layer, int item, int thread)
-    {
-        if (kind == WorkBoard.Rows)
-        {
-            int first = item * _jobChunk;
-            RunRows(first, Math.Min(_jobBatch, first + _jobChunk), _jobInputs, _jobOutputs, _panelPointers[thread]);
-            return;
-        }
-
-        float* buffer = stackalloc float[6 * 64 + 16];
-        RunLayerBlock(layer, item, _panelPointers[0], 0, _jobBatch, (float*)(((nint)buffer + 63) & ~(nint)63));
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private void RunRows(int first, int end, float* inputs, float* outputs, float* panel)
@@ -324,17 +233,4 @@ public sealed unsafe class ManagedKernel : IStepKernel
         foreach (var pin in _pins)
             if (pin.IsAllocated) pin.Free();
     }
-}
-
-/// <summary>How a step is split over two threads (see <see cref="ManagedKernel"/>).</summary>
-internal enum ThreadSplit
-{
-    /// <summary>By size: rows for batches of more than one chunk and 1 MFLOP, blocks for a few rows of a large model, else one thread.</summary>
-    Auto,
-
-    /// <summary>Chunks of rows from a batch of 2 (tests).</summary>
-    Rows,
-
-    /// <summary>Column blocks layer by layer, from a batch of 1 (tests).</summary>
-    Blocks,
 }
