@@ -115,7 +115,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             var settings = _stage._settings;
             var passivation = PassivationPolicies.From(settings);
             _region = system.ActorOf(
-                SequenceRegion.Props(id => SequenceActor.Props(id, stateSize, inbox, passivation).WithDispatcher(settings.SequenceDispatcher), passivation, _metrics.SetLiveSequences)
+                SequenceRegion.Props(SequenceActor.Props(stateSize, inbox, passivation).WithDispatcher(settings.SequenceDispatcher).WithMailbox("lstm-streams.sequence-mailbox"), passivation, _metrics.SetLiveSequences)
                     .WithDispatcher(settings.RegionDispatcher),
                 "lstm-sequences-" + Guid.NewGuid().ToString("N")[..8]);
             if (passivation.SweepInterval is { } sweep) ScheduleRepeatedly(LeaseSweepTimer, sweep);

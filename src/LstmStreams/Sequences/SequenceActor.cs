@@ -16,23 +16,24 @@ namespace LstmStreams.Sequences;
 public sealed class SequenceActor : UntypedActor
 {
     private static readonly TimeSpan StopRetry = TimeSpan.FromMilliseconds(5);
-    private readonly SequenceState _state;
+    private readonly int _stateSize;
     private readonly StepInbox _inbox;
+    private SequenceState? _state; // made with the first observation, which names the sequence
     private readonly IPassivationPolicy _passivation;
     private ICancelable? _stopRetry;
 
-    /// <summary>Creates the actor of <paramref name="sequenceId"/> with a zero state.</summary>
-    public SequenceActor(string sequenceId, int stateSize, StepInbox inbox, IPassivationPolicy passivation)
+    /// <summary>Creates a sequence actor; its zero state is made when its first observation arrives.</summary>
+    public SequenceActor(int stateSize, StepInbox inbox, IPassivationPolicy passivation)
     {
-        _state = new SequenceState(sequenceId, stateSize);
+        _stateSize = stateSize;
         _inbox = inbox;
         _passivation = passivation;
     }
 
-    /// <summary>Props for one sequence. Made with a direct producer: the expression-tree form of
-    /// Props.Create costs about 20 µs per actor (measured), which dominates with 100,000 sequences.</summary>
-    public static Props Props(string sequenceId, int stateSize, StepInbox inbox, IPassivationPolicy passivation) =>
-        Akka.Actor.Props.CreateBy(new Producer(sequenceId, stateSize, inbox, passivation));
+    /// <summary>Props shared by every sequence of a region (one Props object, not one per sequence). Made
+    /// with a direct producer: the expression-tree form of Props.Create costs ~20 µs per actor (measured).</summary>
+    public static Props Props(int stateSize, StepInbox inbox, IPassivationPolicy passivation) =>
+        Akka.Actor.Props.CreateBy(new Producer(stateSize, inbox, passivation));
 
     /// <inheritdoc />
     protected override void OnReceive(object message)
@@ -40,18 +41,19 @@ public sealed class SequenceActor : UntypedActor
         switch (message)
         {
             case Observation observation:
-                long t = _state.NextT(observation.T, observation.End); // an end: the stage zeroes the state after this step
-                _state.StepSubmitted();
-                _inbox.Submit(new StepRequest(_state, observation, t));
+                var state = _state ??= new SequenceState(observation.SequenceId, _stateSize);
+                long t = state.NextT(observation.T, observation.End); // an end: the stage zeroes the state after this step
+                state.StepSubmitted();
+                _inbox.Submit(new StepRequest(state, observation, t));
                 break;
             case PassivateIfIdle:
                 // The region only sees the observations it routes; the state knows the stage's too.
-                if (_state.InFlight == 0 && _passivation.ShouldPassivate(Stopwatch.GetElapsedTime(_state.LastActivity)))
+                if (_state is null || (_state.InFlight == 0 && _passivation.ShouldPassivate(Stopwatch.GetElapsedTime(_state.LastActivity))))
                     Context.Parent.Tell(new Passivate(StopSequence.Instance));
                 break;
             case StopSequence:
                 // Close the state so the stage starts no new step, and stop once the steps in flight are applied.
-                if (_state.TryClose()) Context.Stop(Self);
+                if (_state is null || _state.TryClose()) Context.Stop(Self);
                 else _stopRetry = Context.System.Scheduler.ScheduleTellOnceCancelable(StopRetry, Self, StopSequence.Instance, Self);
                 break;
             default:
@@ -63,11 +65,11 @@ public sealed class SequenceActor : UntypedActor
     /// <inheritdoc />
     protected override void PostStop() => _stopRetry?.Cancel();
 
-    private sealed class Producer(string sequenceId, int stateSize, StepInbox inbox, IPassivationPolicy passivation) : IIndirectActorProducer
+    private sealed class Producer(int stateSize, StepInbox inbox, IPassivationPolicy passivation) : IIndirectActorProducer
     {
         public Type ActorType => typeof(SequenceActor);
 
-        public ActorBase Produce() => new SequenceActor(sequenceId, stateSize, inbox, passivation);
+        public ActorBase Produce() => new SequenceActor(stateSize, inbox, passivation);
 
         public void Release(ActorBase actor)
         {

@@ -12,7 +12,7 @@ namespace LstmStreams.Sequences;
 public sealed class SequenceRegion : UntypedActor, IWithTimers
 {
     private const string SweepTimer = "passivation-sweep";
-    private readonly Func<string, Props> _entityProps;
+    private readonly Props _entityProps;
     private readonly IPassivationPolicy _passivation;
     private readonly Dictionary<string, Entity> _entities = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, string> _idsByRef = new();
@@ -20,10 +20,10 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
     private long _created;
 
     /// <summary>Creates a region.</summary>
-    /// <param name="entityProps">Props of the actor for a sequence id.</param>
+    /// <param name="entityProps">Props of a sequence actor (shared: the actor learns its id from its first message).</param>
     /// <param name="passivation">When idle sequences are stopped.</param>
     /// <param name="liveChanged">Told the number of live sequences whenever it changes (metrics).</param>
-    public SequenceRegion(Func<string, Props> entityProps, IPassivationPolicy passivation, Action<int>? liveChanged = null)
+    public SequenceRegion(Props entityProps, IPassivationPolicy passivation, Action<int>? liveChanged = null)
     {
         _entityProps = entityProps;
         _passivation = passivation;
@@ -34,7 +34,7 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Props for a region.</summary>
-    public static Props Props(Func<string, Props> entityProps, IPassivationPolicy passivation, Action<int>? liveChanged = null) =>
+    public static Props Props(Props entityProps, IPassivationPolicy passivation, Action<int>? liveChanged = null) =>
         Akka.Actor.Props.Create(() => new SequenceRegion(entityProps, passivation, liveChanged));
 
     /// <inheritdoc />
@@ -87,7 +87,7 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
     {
         if (!_entities.TryGetValue(id, out var entity))
         {
-            var actor = Context.ActorOf(_entityProps(id), "s" + (++_created).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var actor = Context.ActorOf(_entityProps, "s" + (++_created).ToString(System.Globalization.CultureInfo.InvariantCulture));
             Context.Watch(actor);
             entity = new Entity(actor);
             _entities.Add(id, entity);
