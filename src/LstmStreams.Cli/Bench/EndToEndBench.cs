@@ -30,6 +30,7 @@ internal sealed record EndToEndResult
     public required int StateBytesPerSequence { get; init; }
     public required IReadOnlyList<(TimeSpan UpperBound, long Count)> Histogram { get; init; }
     public required string Kernel { get; init; }
+    public TimeSpan WarmUp { get; init; }
 }
 
 /// <summary>
@@ -38,14 +39,45 @@ internal sealed record EndToEndResult
 /// </summary>
 internal static class EndToEndBench
 {
-    public static EndToEndResult Run(ActorSystem system, RecurrentModel model, StreamingSettings settings, Workload workload, double? rate, TimeSpan? limit, TextWriter progress)
+    public static EndToEndResult Run(ActorSystem system, RecurrentModel model, StreamingSettings settings, Workload workload, double? rate, TimeSpan? limit, bool warmUp, TextWriter progress)
     {
-        long total = workload.Order.Length;
+        long warm = warmUp ? workload.Ids.Length : 0;
+        long total = warm + workload.Order.Length;
         long received = 0;
-        TimeSpan finished = TimeSpan.Zero;
+        TimeSpan finished = TimeSpan.Zero, warmUpTime = TimeSpan.Zero;
         var clock = new Stopwatch();
         var allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var observations = Source.FromEnumerator(() => (rate is { } r ? workload.OpenLoop(r) : workload.ClosedLoop()).GetEnumerator());
+        PipelineMetrics? running = null;
+        long allocatedBefore = 0;
+        int[] collectionsBefore = [];
+        void Measure()
+        {
+            collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+            allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            clock.Restart();
+        }
+
+        // Warm-up: one observation per sequence creates every actor; the measured run starts when all of them
+        // have come out (the pipeline is then empty), so creation cost is reported apart from the steady state.
+        var warmClock = new Stopwatch();
+        var warmedUp = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnReceived(long count)
+        {
+            if (count != warm) return;
+            warmUpTime = warmClock.Elapsed;
+            running?.ResetDistributions();
+            Measure();
+            warmedUp.TrySetResult(true);
+        }
+
+        var main = Source.FromEnumerator(() => (rate is { } r ? workload.OpenLoop(r) : workload.ClosedLoop()).GetEnumerator());
+        var stream = warm == 0
+            ? main
+            : Source.FromEnumerator(() => workload.WarmUp().GetEnumerator())
+                .Concat(Source.FromTask(warmedUp.Task).ConcatMany(_ => main));
+        if (warm == 0) Measure();
+        else warmClock.Start();
+        var observations = stream;
         if (limit is { } l) observations = observations.TakeWithin(l);
         // The source stays open (Source.Maybe) after the last observation so every sequence is still live
         // when memory is measured; it is completed right after.
@@ -55,21 +87,21 @@ internal static class EndToEndBench
             .ConcatMaterialized(Source.Maybe<Observation>(), Keep.Right);
 
         long memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
-        int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
-        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var flow = LstmStream.Create(system, model, settings);
-        clock.Start();
         var ((hold, metrics), done) = sourceWithHold
             .ViaMaterialized(flow, Keep.Both)
             .ToMaterialized(Sink.ForEach<Prediction>(_ =>
             {
-                if (++received == total)
+                long count = Interlocked.Increment(ref received);
+                OnReceived(count);
+                if (count == total)
                 {
                     finished = clock.Elapsed;
                     allDone.TrySetResult();
                 }
             }), Keep.Both)
             .Run(system.Materializer());
+        running = metrics;
 
         var reporter = new Running.Progress(progress, rate is null ? "e2e closed loop" : "e2e open loop", carriageReturn: !Console.IsErrorRedirected);
         reporter.Start(() => (metrics.Emitted, metrics.MeanBatchSize, metrics.LiveSequences));
@@ -84,7 +116,7 @@ internal static class EndToEndBench
         }
 
         reporter.Stop();
-        long emitted = metrics.Emitted;
+        long emitted = metrics.Emitted - warm;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         int[] collections = [GC.CollectionCount(0) - collectionsBefore[0], GC.CollectionCount(1) - collectionsBefore[1], GC.CollectionCount(2) - collectionsBefore[2]];
         int live = metrics.LiveSequences;
@@ -112,6 +144,7 @@ internal static class EndToEndBench
             StateBytesPerSequence = model.StateBytesPerSequence,
             Histogram = metrics.LatencyHistogram(),
             Kernel = settings.Kernel.ToString().ToLowerInvariant(),
+            WarmUp = warmUpTime,
         };
     }
 }

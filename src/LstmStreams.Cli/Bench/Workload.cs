@@ -33,6 +33,13 @@ internal sealed class Workload
 
     public float[] FeaturesOf(int index) => Features[index & (FeaturePool - 1)];
 
+    /// <summary>One observation of every sequence, in id order: creates every sequence actor (warm-up).</summary>
+    public IEnumerable<Observation> WarmUp()
+    {
+        for (int i = 0; i < Ids.Length; i++)
+            yield return new Observation(Ids[i], FeaturesOf(i));
+    }
+
     /// <summary>Observations as fast as they are pulled (closed loop).</summary>
     public IEnumerable<Observation> ClosedLoop()
     {
@@ -51,9 +58,11 @@ internal sealed class Workload
         for (int i = 0; i < Order.Length; i++)
         {
             long due = start + (long)(i * ticksPerObservation);
-            long now = Stopwatch.GetTimestamp();
-            if (due - now > Stopwatch.Frequency / 500) Thread.Sleep(1);
-            while (Stopwatch.GetTimestamp() < due) Thread.SpinWait(20);
+            // Wait without spinning a core away from the pipeline: sleep when more than 0.1 ms early, else
+            // yield. Observations then leave in small bursts; their latency still counts from the due time.
+            long now;
+            while ((now = Stopwatch.GetTimestamp()) < due)
+                Thread.Sleep(due - now > Stopwatch.Frequency / 10_000 ? 1 : 0);
             yield return new Observation(Ids[Order[i]], FeaturesOf(i)) { AdmittedTicks = due };
         }
     }

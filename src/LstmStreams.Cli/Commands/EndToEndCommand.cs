@@ -22,11 +22,12 @@ internal static class EndToEndCommand
         var rate = new Option<string>("--rate") { Description = "max (closed loop) or observations per second (open loop; latency from the scheduled time).", DefaultValueFactory = _ => "max" };
         var seconds = new Option<double?>("--seconds") { Description = "Stop the source after this many seconds." };
         var baselines = new Option<bool>("--no-baselines") { Description = "Skip the ideal and per-event loops." };
+        var noWarmUp = new Option<bool>("--no-warmup") { Description = "Measure from the first observation, actor creation included (by default one observation per sequence creates every actor first, timed apart)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with every figure." };
         var shared = new SharedOptions();
         var command = new Command("e2e", "Observations per second through source → sequence actors → batch → kernel → sink, with latency, batch, allocation and memory figures.")
         {
-            sequences, input, hidden, layers, outputs, cell, observations, rate, seconds, baselines, json,
+            sequences, input, hidden, layers, outputs, cell, observations, rate, seconds, baselines, noWarmUp, json,
         };
         shared.AddTo(command);
         command.SetAction(parse =>
@@ -50,7 +51,7 @@ internal static class EndToEndCommand
                 var workload = new Workload(n, count, model.InputSize);
                 using var system = StreamRunner.CreateSystem(config);
                 TimeSpan? limit = parse.GetValue(seconds) is { } s ? TimeSpan.FromSeconds(s) : null;
-                var result = EndToEndBench.Run(system, model, settings, workload, openRate, limit, Console.Error);
+                var result = EndToEndBench.Run(system, model, settings, workload, openRate, limit, !parse.GetValue(noWarmUp), Console.Error);
                 system.Terminate().Wait(TimeSpan.FromSeconds(10));
                 if (!parse.GetValue(baselines) && openRate is null)
                 {
@@ -91,6 +92,8 @@ internal static class EndToEndCommand
         ["peak_working_set_mb"] = Math.Round(r.PeakWorkingSetMb, 1),
         ["bytes_per_sequence"] = Math.Round(r.BytesPerSequence),
         ["state_bytes_per_sequence"] = r.StateBytesPerSequence,
+        ["warmup_s"] = Math.Round(r.WarmUp.TotalSeconds, 3),
+        ["sequences_created_per_s"] = r.WarmUp > TimeSpan.Zero ? Math.Round(r.Sequences / r.WarmUp.TotalSeconds) : null,
         ["bytes_per_sequence_beyond_state"] = Math.Round(r.BytesPerSequence - r.StateBytesPerSequence),
     });
 
@@ -98,6 +101,8 @@ internal static class EndToEndCommand
     {
         var inv = CultureInfo.InvariantCulture;
         o.WriteLine(string.Create(inv, $"bench e2e: {model.Describe()}, {r.Sequences:N0} sequences, {r.Mode}, kernel {r.Kernel}"));
+        if (r.WarmUp > TimeSpan.Zero)
+            o.WriteLine(string.Create(inv, $"  warm-up           {r.Sequences:N0} sequences created in {r.WarmUp.TotalSeconds:F2} s ({r.Sequences / r.WarmUp.TotalSeconds:N0}/s), not in the figures below"));
         o.WriteLine(string.Create(inv, $"  throughput        {r.ObsPerSecond,14:N0} obs/s over {r.Observations:N0} observations"));
         if (r.IdealObsPerSecond > 0)
         {

@@ -94,6 +94,15 @@ public sealed class PipelineMetrics
         return buckets;
     }
 
+    /// <summary>Clears the batch-size and latency distributions (a benchmark's warm-up). Call only while the
+    /// pipeline is empty: the stage writes them without locks.</summary>
+    internal void ResetDistributions()
+    {
+        Array.Clear(_batchSizes);
+        Array.Clear(_latency);
+        Interlocked.MemoryBarrier();
+    }
+
     internal void OnAdmitted()
     {
         Volatile.Write(ref _admitted, _admitted + 1);
