@@ -98,6 +98,11 @@ internal static class RunCommand
             Console.Error.WriteLine($"error: reading '{inputPath}' failed: {e.Message}");
             return 3;
         }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
         finally
         {
             system.Terminate().Wait(TimeSpan.FromSeconds(10));

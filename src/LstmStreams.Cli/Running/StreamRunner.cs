@@ -24,13 +24,16 @@ internal sealed record RunSummary(long Lines, long Predictions, long Errors, Tim
 /// </summary>
 internal static class StreamRunner
 {
-    /// <summary>Creates the actor system for the CLI: the user's config over the reference, quiet logging.</summary>
+    /// <summary>Creates the actor system for the CLI: the user's config over the reference; Akka's log on stderr
+    /// (stdout carries predictions), warnings and up; room for a million actors to stop.</summary>
     public static ActorSystem CreateSystem(Config config) =>
         ActorSystem.Create("lstm-streams", ConfigurationFactory.ParseString("""
             akka.loglevel = WARNING
-            akka.stdout-loglevel = WARNING
+            akka.stdout-loglevel = OFF
+            akka.loggers = ["LstmStreams.Cli.Running.StderrLogger, lstm-streams"]
             akka.log-dead-letters = off
             akka.log-dead-letters-during-shutdown = off
+            akka.coordinated-shutdown.phases.actor-system-terminate.timeout = 60s
             """).WithFallback(config).WithFallback(StreamingSettings.ReferenceConfig));
 
     public static RunSummary Run(ActorSystem system, RecurrentModel model, StreamingSettings settings, Source<ParsedLine, NotUsed> lines,
