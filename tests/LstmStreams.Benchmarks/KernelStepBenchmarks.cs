@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
-using LstmStreams.Benchmarks.Onnx;
+using LstmStreams.Cli.Bench;
+using LstmStreams.Cli.Bench.Onnx;
 using LstmStreams.Core.Kernels;
 using LstmStreams.Core.Model;
 

@@ -47,7 +47,7 @@ internal static class EndToEndCommand
                     : throw new ArgumentException($"--rate '{rateText}': use max or a positive number of observations per second.");
                 int n = parse.GetValue(sequences), count = parse.GetValue(observations);
                 if (n < 1 || count < 1) throw new ArgumentException("--sequences and --observations must be positive.");
-                var model = KernelBench.RandomModel(cellKind, parse.GetValue(input), parse.GetValue(hidden), parse.GetValue(layers), head: parse.GetValue(outputs));
+                var model = KernelTableCommand.RandomModel(cellKind, parse.GetValue(input), parse.GetValue(hidden), parse.GetValue(layers), parse.GetValue(outputs));
                 var workload = new Workload(n, count, model.InputSize);
                 using var system = StreamRunner.CreateSystem(config);
                 TimeSpan? limit = parse.GetValue(seconds) is { } s ? TimeSpan.FromSeconds(s) : null;

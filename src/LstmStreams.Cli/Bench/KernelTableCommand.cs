@@ -4,7 +4,7 @@ using System.Globalization;
 using LstmStreams.Core.Kernels;
 using LstmStreams.Core.Model;
 
-namespace LstmStreams.Benchmarks;
+namespace LstmStreams.Cli.Bench;
 
 /// <summary>
 /// <c>dotnet run -c Release --project tests/LstmStreams.Benchmarks -- kernel</c>: steps a random model (fixed seed, no head) of each requested shape
@@ -157,8 +157,9 @@ public static class KernelTableCommand
         return flops;
     }
 
-    /// <summary>The benchmark model: uniform(−0.25, 0.25) weights and biases of a fixed seed, no head.</summary>
-    public static RecurrentModel RandomModel(CellKind cell, int input, int hidden, int layers)
+    /// <summary>The benchmark model: uniform(−0.25, 0.25) weights and biases of a fixed seed; no head unless
+    /// <paramref name="outputs"/> &gt; 0 (then a Linear(H → outputs) with a sigmoid, as <c>bench e2e</c> uses).</summary>
+    public static RecurrentModel RandomModel(CellKind cell, int input, int hidden, int layers, int outputs = 0)
     {
         var random = new Random(Seed);
         float[] Values(int count)
@@ -176,7 +177,8 @@ public static class KernelTableCommand
             stack.Add(new RecurrentLayer(cell, width, hidden, Values(rows * width), Values(rows * hidden), Values(rows), Values(rows)));
         }
 
-        return new RecurrentModel(cell, stack, head: null);
+        var head = outputs > 0 ? new OutputHead(Values(outputs * hidden), Values(outputs), hidden, HeadActivation.Sigmoid) : null;
+        return new RecurrentModel(cell, stack, head);
     }
 
     /// <summary>Random inputs [count] of the benchmark's fixed seed, uniform(−1, 1).</summary>

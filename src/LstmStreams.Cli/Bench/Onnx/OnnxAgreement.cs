@@ -1,13 +1,13 @@
 using LstmStreams.Core.Kernels;
 using LstmStreams.Core.Model;
 
-namespace LstmStreams.Benchmarks.Onnx;
+namespace LstmStreams.Cli.Bench.Onnx;
 
 /// <summary>
 /// <c>-- check-onnx</c>: shows that the ONNX peer computes what our kernels compute (same weights, gate
 /// orders mapped, state fed back), by stepping both a few times and printing the largest |Δ| of the state.
 /// </summary>
-internal static class OnnxAgreement
+public static class OnnxAgreement
 {
     public static int Run()
     {

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using LstmStreams.Core.Model;
 
-namespace LstmStreams.Benchmarks.Onnx;
+namespace LstmStreams.Cli.Bench.Onnx;
 
 /// <summary>
 /// Writes our model's layers as an ONNX graph (opset 14) of LSTM or GRU ops, one per layer, so that ONNX

@@ -1,14 +1,14 @@
 using LstmStreams.Core.Model;
 using Microsoft.ML.OnnxRuntime;
 
-namespace LstmStreams.Benchmarks.Onnx;
+namespace LstmStreams.Cli.Bench.Onnx;
 
 /// <summary>
 /// ONNX Runtime as the peer: the model's LSTM/GRU ops with seq_len 1, every buffer bound once through
 /// <see cref="OrtIoBinding"/>, and the state fed back each call by swapping two bindings (call t reads
 /// buffer set t mod 2 and writes the other), so no copy is charged to it.
 /// </summary>
-internal sealed class OnnxRecurrentStepper : IBenchStepper
+public sealed class OnnxRecurrentStepper : IBenchStepper
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _run = new();

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace LstmStreams.Benchmarks.Onnx;
+namespace LstmStreams.Cli.Bench.Onnx;
 
 /// <summary>
 /// The few protobuf encodings an ONNX model needs: varints, 32-bit floats, length-delimited bytes and
