@@ -31,6 +31,7 @@ internal sealed record EndToEndResult
     public required IReadOnlyList<(TimeSpan UpperBound, long Count)> Histogram { get; init; }
     public required string Kernel { get; init; }
     public TimeSpan WarmUp { get; init; }
+    public TimeSpan GcPause { get; init; }
 }
 
 /// <summary>
@@ -49,11 +50,13 @@ internal static class EndToEndBench
         var allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         PipelineMetrics? running = null;
         long allocatedBefore = 0;
+        TimeSpan pauseBefore = TimeSpan.Zero;
         int[] collectionsBefore = [];
         void Measure()
         {
             collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
             allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            pauseBefore = GC.GetTotalPauseDuration();
             clock.Restart();
         }
 
@@ -118,6 +121,7 @@ internal static class EndToEndBench
         reporter.Stop();
         long emitted = metrics.Emitted - warm;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        var gcPause = GC.GetTotalPauseDuration() - pauseBefore;
         int[] collections = [GC.CollectionCount(0) - collectionsBefore[0], GC.CollectionCount(1) - collectionsBefore[1], GC.CollectionCount(2) - collectionsBefore[2]];
         int live = metrics.LiveSequences;
         long memoryAfter = GC.GetTotalMemory(forceFullCollection: true); // every sequence still live: the stream is held open
@@ -145,6 +149,7 @@ internal static class EndToEndBench
             Histogram = metrics.LatencyHistogram(),
             Kernel = settings.Kernel.ToString().ToLowerInvariant(),
             WarmUp = warmUpTime,
+            GcPause = gcPause,
         };
     }
 }

@@ -89,6 +89,7 @@ internal static class EndToEndCommand
         ["batch"] = new Dictionary<string, double> { ["mean"] = Math.Round(r.BatchMean, 1), ["p50"] = r.BatchP50, ["p99"] = r.BatchP99 },
         ["alloc_bytes_per_obs"] = Math.Round(r.AllocBytesPerObs, 1),
         ["gc_collections"] = new Dictionary<string, int> { ["gen0"] = r.GcCollections[0], ["gen1"] = r.GcCollections[1], ["gen2"] = r.GcCollections[2] },
+        ["gc_pause_ms"] = Math.Round(r.GcPause.TotalMilliseconds, 1),
         ["peak_working_set_mb"] = Math.Round(r.PeakWorkingSetMb, 1),
         ["bytes_per_sequence"] = Math.Round(r.BytesPerSequence),
         ["state_bytes_per_sequence"] = r.StateBytesPerSequence,
@@ -112,7 +113,7 @@ internal static class EndToEndCommand
 
         o.WriteLine(string.Create(inv, $"  latency           p50 {r.LatencyP50Ms:F2} ms   p99 {r.LatencyP99Ms:F2} ms   p99.9 {r.LatencyP999Ms:F2} ms"));
         o.WriteLine(string.Create(inv, $"  batch size        mean {r.BatchMean:F1}   p50 {r.BatchP50}   p99 {r.BatchP99}"));
-        o.WriteLine(string.Create(inv, $"  allocation        {r.AllocBytesPerObs:F0} bytes/obs   GC gen0/1/2: {r.GcCollections[0]}/{r.GcCollections[1]}/{r.GcCollections[2]}"));
+        o.WriteLine(string.Create(inv, $"  allocation        {r.AllocBytesPerObs:F0} bytes/obs   GC gen0/1/2: {r.GcCollections[0]}/{r.GcCollections[1]}/{r.GcCollections[2]}, paused {r.GcPause.TotalMilliseconds:N0} ms"));
         o.WriteLine(string.Create(inv, $"  memory            peak working set {r.PeakWorkingSetMb:N0} MB   {r.BytesPerSequence:N0} bytes/sequence ({r.StateBytesPerSequence} of state, {r.BytesPerSequence - r.StateBytesPerSequence:N0} beyond)"));
         o.WriteLine("  latency histogram (admission → output):");
         long max = r.Histogram.Count == 0 ? 1 : r.Histogram.Max(b => b.Count);
