@@ -66,7 +66,7 @@ internal sealed class BatchFormer
         for (int b = 0; b < size; b++)
         {
             ref readonly var request = ref _batch[b];
-            predictions[b] = new Prediction(request.State.SequenceId, request.T, _outputs.AsSpan(b * o, o).ToArray());
+            predictions[b] = new Prediction(request.State.SequenceId, request.T, _outputs.AsSpan(b * o, o).ToArray(), request.Observation.Position);
             if (request.Observation.End) Array.Clear(request.State.Values);
             request.State.StepApplied();
             _states[b] = null!;

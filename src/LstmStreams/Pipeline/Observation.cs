@@ -52,7 +52,9 @@ public sealed class Observation : ISequenceMessage
 /// <param name="SequenceId">The observation's sequence.</param>
 /// <param name="T">The observation's t, or its 0-based index within the sequence when it had none.</param>
 /// <param name="Y">The prediction, [O] floats.</param>
-public sealed record Prediction(string SequenceId, long T, float[] Y);
+/// <param name="Position">The observation's source position (<see cref="Observation.Position"/>), so a source
+/// that must acknowledge its input (a broker) can tell which input this output completes.</param>
+public sealed record Prediction(string SequenceId, long T, float[] Y, long Position = 0);
 
 /// <summary>An input that could not be applied; nothing else is lost or reordered because of it.</summary>
 /// <param name="Position">Source position (line number), 0 when unknown.</param>
