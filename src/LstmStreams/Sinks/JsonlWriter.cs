@@ -22,7 +22,7 @@ public sealed class JsonlWriter : IDisposable
     {
         _stream = new BufferedStream(stream, 1 << 16);
         _ownsStream = ownsStream;
-        _writer = new Utf8JsonWriter(_stream, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        _writer = new Utf8JsonWriter(_stream, Options);
     }
 
     /// <summary>Writes one prediction line.</summary>
@@ -30,18 +30,7 @@ public sealed class JsonlWriter : IDisposable
     {
         lock (_gate)
         {
-            _writer.WriteStartObject();
-            _writer.WriteString("seq"u8, prediction.SequenceId);
-            _writer.WriteNumber("t"u8, prediction.T);
-            _writer.WriteStartArray("y"u8);
-            foreach (float y in prediction.Y)
-            {
-                // JSON has no NaN or Infinity: such an output (a model that overflowed) is written as a string.
-                if (float.IsFinite(y)) _writer.WriteNumberValue(y);
-                else _writer.WriteStringValue(y.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-            _writer.WriteEndArray();
-            _writer.WriteEndObject();
+            WritePrediction(_writer, prediction);
             EndLine();
         }
     }
@@ -51,15 +40,42 @@ public sealed class JsonlWriter : IDisposable
     {
         lock (_gate)
         {
-            _writer.WriteStartObject();
-            _writer.WriteNumber("position"u8, error.Position);
-            if (error.SequenceId is null) _writer.WriteNull("seq"u8);
-            else _writer.WriteString("seq"u8, error.SequenceId);
-            _writer.WriteString("error"u8, error.Reason);
-            _writer.WriteEndObject();
+            WriteError(_writer, error);
             EndLine();
         }
     }
+
+    /// <summary>Writes one prediction as a JSON object, <c>{"seq", "t", "y"}</c>: a line of this writer, or a
+    /// message payload of another sink (MQTT).</summary>
+    public static void WritePrediction(Utf8JsonWriter writer, Prediction prediction)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("seq"u8, prediction.SequenceId);
+        writer.WriteNumber("t"u8, prediction.T);
+        writer.WriteStartArray("y"u8);
+        foreach (float y in prediction.Y)
+        {
+            // JSON has no NaN or Infinity: such an output (a model that overflowed) is written as a string.
+            if (float.IsFinite(y)) writer.WriteNumberValue(y);
+            else writer.WriteStringValue(y.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Writes one error record as a JSON object, <c>{"position", "seq", "error"}</c>.</summary>
+    public static void WriteError(Utf8JsonWriter writer, ObservationError error)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("position"u8, error.Position);
+        if (error.SequenceId is null) writer.WriteNull("seq"u8);
+        else writer.WriteString("seq"u8, error.SequenceId);
+        writer.WriteString("error"u8, error.Reason);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Options that write JSON the way this writer does (non-ASCII text unescaped).</summary>
+    public static JsonWriterOptions Options { get; } = new() { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Flushes buffered lines.</summary>
     public void Flush()

@@ -29,7 +29,17 @@ public static class JsonlObservations
     }
 
     /// <summary>Parses one UTF-8 line; never throws for bad input.</summary>
-    public static ParsedLine Parse(ReadOnlySpan<byte> utf8, long position)
+    public static ParsedLine Parse(ReadOnlySpan<byte> utf8, long position) => Parse(utf8, position, sequenceId: null);
+
+    /// <summary>
+    /// Parses one UTF-8 observation object whose sequence id may come from outside it (an MQTT topic level);
+    /// never throws for bad input.
+    /// </summary>
+    /// <param name="utf8">The JSON object.</param>
+    /// <param name="position">Its source position, for the error record.</param>
+    /// <param name="sequenceId">The sequence id to use instead of the object's <c>seq</c> (which may then be
+    /// absent); null to require <c>seq</c>.</param>
+    public static ParsedLine Parse(ReadOnlySpan<byte> utf8, long position, string? sequenceId)
     {
         string? seq = null;
         List<float>? x = null;
@@ -93,13 +103,14 @@ public static class JsonlObservations
         }
         catch (JsonException e)
         {
-            return ParsedLine.Bad(position, seq, $"not valid JSON ({e.Message}).");
+            return ParsedLine.Bad(position, sequenceId ?? seq, $"not valid JSON ({e.Message}).");
         }
         catch (FormatException e)
         {
-            return ParsedLine.Bad(position, seq, e.Message + ".");
+            return ParsedLine.Bad(position, sequenceId ?? seq, e.Message + ".");
         }
 
+        if (sequenceId is not null) seq = sequenceId;
         if (string.IsNullOrEmpty(seq))
             return ParsedLine.Bad(position, null, "missing \"seq\": every observation needs a non-empty sequence id.");
         if (x is null)

@@ -1,0 +1,217 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text.Json;
+using LstmStreams.Pipeline;
+using LstmStreams.Sinks;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace LstmStreams.Mqtt;
+
+/// <summary>
+/// The input messages the source took and has not yet acknowledged to the broker, in arrival order. A message
+/// is done when its prediction's PUBACK came back (<see cref="Complete"/>) or it became an error record
+/// (<see cref="Fail"/>); done messages are acknowledged (PUBACK) in the order they arrived, as MQTT asks of a
+/// client. Messages of an earlier connection are never acknowledged on a later one: the broker redelivers
+/// them, and the runtime drops a redelivered observation with an explicit <c>t</c> as a duplicate.
+/// Thread-safe: the source, the compute stage (errors) and the sink call it.
+/// </summary>
+public sealed class InputAcknowledgements
+{
+    private readonly object _gate = new();
+    private readonly Queue<Pending> _arrival = new();
+    private readonly Dictionary<long, Pending> _byPosition = new();
+    private readonly string _errorTopic;
+    private readonly int _receiveMaximum;
+    private int _generation;
+    private long _received, _acknowledged, _abandoned, _errors, _maxUnacknowledged;
+    private TaskCompletionSource? _drained;
+    private TaskCompletionSource? _room;
+
+    /// <summary>Creates the book for one source.</summary>
+    public InputAcknowledgements(MqttSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _errorTopic = settings.ErrorTopic;
+        _receiveMaximum = settings.ReceiveMaximum;
+    }
+
+    /// <summary>Input messages received (each got a position).</summary>
+    public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>Input messages acknowledged to the broker.</summary>
+    public long Acknowledged => Interlocked.Read(ref _acknowledged);
+
+    /// <summary>Input messages that became error records.</summary>
+    public long Errors => Interlocked.Read(ref _errors);
+
+    /// <summary>Input messages left unacknowledged because their connection was lost (the broker redelivers them).</summary>
+    public long Abandoned => Interlocked.Read(ref _abandoned);
+
+    /// <summary>Input messages of the current connection not yet acknowledged, now (at most receive-maximum).</summary>
+    public int Unacknowledged
+    {
+        get
+        {
+            lock (_gate) return _arrival.Count;
+        }
+    }
+
+    /// <summary>The largest <see cref="Unacknowledged"/> ever seen.</summary>
+    public long MaxUnacknowledgedSeen => Interlocked.Read(ref _maxUnacknowledged);
+
+    /// <summary>Where error records are published when an error topic is set (the source's connection).</summary>
+    internal MqttConnection? Connection { get; set; }
+
+    /// <summary>A new connection (generation) starts: everything of the earlier one is abandoned unacknowledged.</summary>
+    internal void NewConnection(int generation)
+    {
+        lock (_gate)
+        {
+            _generation = generation;
+            Interlocked.Add(ref _abandoned, _arrival.Count);
+            _arrival.Clear();
+            _byPosition.Clear();
+            SignalIfDrained();
+        }
+    }
+
+    /// <summary>Records a received message that must be acknowledged once done.</summary>
+    internal void Track(long position, MqttApplicationMessageReceivedEventArgs message, int generation)
+    {
+        lock (_gate)
+        {
+            if (generation != _generation) return; // its connection is gone already; it will be redelivered
+            var pending = new Pending(message);
+            _arrival.Enqueue(pending);
+            _byPosition.Add(position, pending);
+            Interlocked.Increment(ref _received);
+            if (_arrival.Count > _maxUnacknowledged) Interlocked.Exchange(ref _maxUnacknowledged, _arrival.Count);
+            Debug.Assert(_arrival.Count <= _receiveMaximum, "the source took a message without room (WaitForRoom)");
+        }
+    }
+
+    /// <summary>The message at <paramref name="position"/> is done (its prediction is at the broker).</summary>
+    public void Complete(long position)
+    {
+        lock (_gate)
+        {
+            if (!_byPosition.Remove(position, out var pending)) return; // of an earlier connection
+            pending.Done = true;
+            AcknowledgeDoneHead();
+        }
+    }
+
+    /// <summary>The message at the error's position became an error record: published to the error topic when one
+    /// is set, then acknowledged, so that one bad sensor cannot wedge the stream.</summary>
+    public void Fail(ObservationError error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        Interlocked.Increment(ref _errors);
+        var client = Connection?.Client;
+        if (_errorTopic.Length == 0 || client is null || !client.IsConnected)
+        {
+            Complete(error.Position);
+            return;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, JsonlWriter.Options)) JsonlWriter.WriteError(writer, error);
+        var message = new MqttApplicationMessageBuilder().WithTopic(_errorTopic).WithPayload(buffer.WrittenMemory.ToArray())
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+        // Acknowledged whatever the outcome: if the connection was lost meanwhile, the acknowledgement is dropped
+        // (a later generation) and the broker redelivers the input, which fails again.
+        client.PublishAsync(message).ContinueWith(_ => Complete(error.Position), TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Completes when fewer than receive-maximum messages await acknowledgement (or at once). The source waits
+    /// for it before taking a message: a broker that sends more than our receive-maximum (Mosquitto 2.0.11 does,
+    /// after PUBACKs) cannot push more than that into the pipeline.
+    /// </summary>
+    internal Task WaitForRoom()
+    {
+        lock (_gate)
+        {
+            if (_arrival.Count < _receiveMaximum) return Task.CompletedTask;
+            _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _room.Task;
+        }
+    }
+
+    /// <summary>Completes when nothing of the current connection awaits acknowledgement (or at once).</summary>
+    internal Task WhenDrained()
+    {
+        lock (_gate)
+        {
+            if (_arrival.Count == 0) return Task.CompletedTask;
+            _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _drained.Task;
+        }
+    }
+
+    /// <summary>Abandons what the source took but never emitted (it stops): later messages may then be acknowledged.</summary>
+    internal void Abandon(long position)
+    {
+        lock (_gate)
+        {
+            if (!_byPosition.Remove(position, out var pending)) return;
+            // Skipped in the arrival order without a PUBACK: the broker redelivers it to the next session.
+            pending.Done = true;
+            pending.Skip = true;
+            Interlocked.Increment(ref _abandoned);
+            AcknowledgeDoneHead();
+        }
+    }
+
+    /// <summary>Acknowledges the done messages at the head of the arrival order; called under the lock, so
+    /// that PUBACKs are started in arrival order.</summary>
+    private void AcknowledgeDoneHead()
+    {
+        while (_arrival.TryPeek(out var head) && head.Done)
+        {
+            _arrival.Dequeue();
+            if (!head.Skip) _ = Acknowledge(head.Message);
+        }
+
+        SignalIfDrained();
+    }
+
+    private async Task Acknowledge(MqttApplicationMessageReceivedEventArgs message)
+    {
+        try
+        {
+            await message.AcknowledgeAsync(CancellationToken.None).ConfigureAwait(false);
+            Interlocked.Increment(ref _acknowledged);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The connection dropped under the PUBACK: the broker redelivers the message to the next session.
+            Interlocked.Increment(ref _abandoned);
+        }
+    }
+
+    private void SignalIfDrained()
+    {
+        if (_arrival.Count < _receiveMaximum && _room is { } room)
+        {
+            _room = null;
+            room.TrySetResult();
+        }
+
+        if (_arrival.Count == 0 && _drained is { } drained)
+        {
+            _drained = null;
+            drained.TrySetResult();
+        }
+    }
+
+    private sealed class Pending(MqttApplicationMessageReceivedEventArgs message)
+    {
+        public MqttApplicationMessageReceivedEventArgs Message { get; } = message;
+
+        public bool Done { get; set; }
+
+        public bool Skip { get; set; }
+    }
+}

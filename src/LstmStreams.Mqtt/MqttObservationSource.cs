@@ -1,0 +1,218 @@
+using System.Buffers;
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Stage;
+using LstmStreams.Pipeline;
+using LstmStreams.Sources;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace LstmStreams.Mqtt;
+
+/// <summary>
+/// Observations from an MQTT topic filter, QoS 1, on a persistent session. Each message gets the next
+/// position (unique and increasing for the source's life), is parsed as one JSONL observation object (the
+/// sequence id from the topic's <c>+</c> level or the payload, <see cref="MqttSettings.SequenceFrom"/>) and is
+/// left unacknowledged: <see cref="InputAcknowledgements"/> sends its PUBACK once its prediction's publish was
+/// acknowledged or it became an error record. At most receive-maximum messages are unacknowledged: the broker
+/// sends no more (MQTT 5 flow control), and the stage takes no more; while downstream does not pull, messages
+/// wait at the broker.
+/// Never completes by itself; cancel it (a kill switch) to stop. The materialized <see cref="MqttSourceStatus"/>
+/// says when the subscription is in place and when the connection has closed.
+/// </summary>
+public sealed class MqttObservationSource : GraphStageWithMaterializedValue<SourceShape<Observation>, MqttSourceStatus>
+{
+    private readonly MqttSettings _settings;
+    private readonly InputAcknowledgements _acknowledgements;
+    private readonly Action<ObservationError> _onError;
+    private readonly TimeSpan _drainTimeout;
+
+    /// <summary>Creates the source.</summary>
+    /// <param name="settings">Broker, topic filter, receive-maximum.</param>
+    /// <param name="acknowledgements">The book the sink and the error path complete messages in.</param>
+    /// <param name="onError">Receives an error record per unparsable message (on MQTTnet's thread), before it is
+    /// acknowledged.</param>
+    /// <param name="drainTimeout">On stop, how long to wait for emitted messages to be done before disconnecting
+    /// (what is not done by then is redelivered to the next session); default 5 s.</param>
+    public MqttObservationSource(MqttSettings settings, InputAcknowledgements acknowledgements, Action<ObservationError>? onError = null, TimeSpan? drainTimeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(acknowledgements);
+        settings.Validate();
+        _settings = settings;
+        _acknowledgements = acknowledgements;
+        _onError = onError ?? (_ => { });
+        _drainTimeout = drainTimeout ?? TimeSpan.FromSeconds(5);
+        Shape = new SourceShape<Observation>(Out);
+    }
+
+    /// <summary>Observations, each with its message's position.</summary>
+    public Outlet<Observation> Out { get; } = new("MqttObservationSource.out");
+
+    /// <inheritdoc />
+    public override SourceShape<Observation> Shape { get; }
+
+    /// <inheritdoc />
+    protected override Attributes InitialAttributes { get; } = Attributes.CreateName("mqtt-observations");
+
+    /// <inheritdoc />
+    public override ILogicAndMaterializedValue<MqttSourceStatus> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
+    {
+        var status = new MqttSourceStatus();
+        return new LogicAndMaterializedValue<MqttSourceStatus>(new Logic(this, status), status);
+    }
+
+    private readonly record struct Arrival(int Generation, Observation Observation);
+
+    private sealed class Logic : GraphStageLogic
+    {
+        private static readonly TimeSpan RoomPoll = TimeSpan.FromMilliseconds(500);
+        private readonly MqttObservationSource _stage;
+        private readonly MqttSourceStatus _status;
+        private readonly TopicMapping _topics;
+        private readonly Queue<Arrival> _buffer = new();
+        private MqttConnection? _connection;
+        private Action<Arrival>? _arrived;
+        private long _lastPosition;
+        private volatile bool _stopping;
+
+        public Logic(MqttObservationSource stage, MqttSourceStatus status) : base(stage.Shape)
+        {
+            _stage = stage;
+            _status = status;
+            _topics = new TopicMapping(stage._settings);
+            SetHandler(stage.Out, onPull: OnPull);
+        }
+
+        public override void PreStart()
+        {
+            var settings = _stage._settings;
+            _arrived = GetAsyncCallback<Arrival>(OnArrived);
+            _connection = new MqttConnection(settings, "-in", (ushort)settings.ReceiveMaximum, Log);
+            var acknowledgements = _stage._acknowledgements;
+            _connection.Connecting = generation =>
+            {
+                acknowledgements.NewConnection(generation);
+                return Task.CompletedTask;
+            };
+            _connection.Connected = SubscribeAsync;
+            _connection.Client.ApplicationMessageReceivedAsync += OnMessage;
+            acknowledgements.Connection = _connection;
+            _connection.Start();
+        }
+
+        public override void PostStop()
+        {
+            _stopping = true;
+            while (_buffer.TryDequeue(out var arrival)) _stage._acknowledgements.Abandon(arrival.Observation.Position);
+            _ = CloseAsync();
+        }
+
+        private async Task CloseAsync()
+        {
+            try
+            {
+                await _stage._acknowledgements.WhenDrained().WaitAsync(_stage._drainTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Log.Warning("MQTT source: {0} messages not done {1} after stop; the broker redelivers them to the next session",
+                    _stage._acknowledgements.Unacknowledged, _stage._drainTimeout);
+            }
+
+            if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
+            _status.OnClosed();
+        }
+
+        /// <summary>Subscribes on every connection (a session may be new, or the filter changed); retained
+        /// messages only on a new subscription, so a reconnect does not replay them.</summary>
+        private async Task SubscribeAsync(MqttClientConnectResult connected)
+        {
+            var options = new MqttClientSubscribeOptionsBuilder()
+                .WithTopicFilter(filter => filter.WithTopic(_stage._settings.InputTopic).WithAtLeastOnceQoS()
+                    .WithRetainHandling(MqttRetainHandling.SendAtSubscribeIfNewSubscriptionOnly))
+                .Build();
+            var result = await _connection!.Client.SubscribeAsync(options).ConfigureAwait(false);
+            foreach (var item in result.Items)
+            {
+                if (item.ResultCode is not (MqttClientSubscribeResultCode.GrantedQoS1 or MqttClientSubscribeResultCode.GrantedQoS2))
+                    throw new InvalidOperationException($"the broker refused the subscription to '{_stage._settings.InputTopic}' with QoS 1: {item.ResultCode}");
+            }
+
+            _status.OnSubscribed();
+        }
+
+        /// <summary>
+        /// On MQTTnet's message task, one message at a time. Takes a message only when fewer than receive-maximum
+        /// are unacknowledged: a compliant broker never sends more, and one that does (Mosquitto 2.0.11) is held
+        /// off here, so the pipeline never holds more. While it waits for room and the connection is lost, the
+        /// message is left unacknowledged for redelivery.
+        /// </summary>
+        private async Task OnMessage(MqttApplicationMessageReceivedEventArgs message)
+        {
+            message.AutoAcknowledge = false;
+            var acknowledgements = _stage._acknowledgements;
+            var room = acknowledgements.WaitForRoom();
+            while (!room.IsCompleted)
+            {
+                if (_stopping || !_connection!.Client.IsConnected) return;
+                await Task.WhenAny(room, Task.Delay(RoomPoll)).ConfigureAwait(false);
+            }
+
+            if (_stopping) return; // left unacknowledged: redelivered to the next session
+            int generation = _connection!.Generation;
+            long position = Interlocked.Increment(ref _lastPosition);
+            acknowledgements.Track(position, message, generation);
+            var payload = message.ApplicationMessage.Payload;
+            string? sequenceId = _topics.SequenceIdOf(message.ApplicationMessage.Topic);
+            var parsed = payload.IsSingleSegment
+                ? JsonlObservations.Parse(payload.FirstSpan, position, sequenceId)
+                : JsonlObservations.Parse(payload.ToArray(), position, sequenceId);
+            if (parsed.Error is { } error)
+            {
+                error = error with { Reason = $"topic '{message.ApplicationMessage.Topic}': {error.Reason}" };
+                _stage._onError(error);
+                _stage._acknowledgements.Fail(error);
+            }
+            else
+            {
+                _arrived!(new Arrival(generation, parsed.Observation!));
+            }
+        }
+
+        private void OnArrived(Arrival arrival)
+        {
+            if (arrival.Generation != _connection!.Generation) return; // its connection is gone: redelivered
+            if (_buffer.Count == 0 && IsAvailable(_stage.Out)) Push(_stage.Out, arrival.Observation);
+            else _buffer.Enqueue(arrival);
+        }
+
+        private void OnPull()
+        {
+            while (_buffer.TryDequeue(out var arrival))
+            {
+                if (arrival.Generation != _connection!.Generation) continue;
+                Push(_stage.Out, arrival.Observation);
+                return;
+            }
+        }
+    }
+}
+
+/// <summary>The materialized value of <see cref="MqttObservationSource"/>: its milestones.</summary>
+public sealed class MqttSourceStatus
+{
+    private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the broker granted the first subscription: from then on, messages published to the
+    /// input topics are kept for this client id even while it is disconnected.</summary>
+    public Task Subscribed => _subscribed.Task;
+
+    /// <summary>Completes when the source has stopped and its connection has closed.</summary>
+    public Task Closed => _closed.Task;
+
+    internal void OnSubscribed() => _subscribed.TrySetResult();
+
+    internal void OnClosed() => _closed.TrySetResult();
+}
