@@ -12,8 +12,8 @@ internal static class RunCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "The model: a PyTorch state_dict saved as .safetensors.", Required = true };
-        var input = new Option<string>("--input") { Description = "Observations: a file, or - for stdin.", DefaultValueFactory = _ => "-" };
-        var output = new Option<string>("--output") { Description = "Predictions (JSONL): a file, or - for stdout.", DefaultValueFactory = _ => "-" };
+        var input = new Option<string>("--input") { Description = "Observations: a file, - for stdin, or mqtt://HOST:PORT/FILTER (mqtts:// for TLS; e.g. sensors/+/obs).", DefaultValueFactory = _ => "-" };
+        var output = new Option<string>("--output") { Description = "Predictions (JSONL): a file, - for stdout, or mqtt://HOST:PORT/TEMPLATE (e.g. sensors/{seq}/pred).", DefaultValueFactory = _ => "-" };
         var errors = new Option<string?>("--errors") { Description = "Error records (JSONL) for rejected lines; default stderr." };
         var format = new Option<string?>("--format") { Description = "Input format: jsonl or csv (default: from the file extension, else jsonl)." };
         var head = new Option<string?>("--head") { Description = "State_dict prefix of the output head when several qualify (or 'none')." };
@@ -26,6 +26,29 @@ internal static class RunCommand
         command.SetAction(parse => Execute(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(errors),
             parse.GetValue(format), parse.GetValue(head), () => shared.Read(parse)));
         return command;
+    }
+
+    /// <summary>The live path: a broker in and out, until Ctrl-C or SIGTERM.</summary>
+    private static int ExecuteMqtt(Core.Model.RecurrentModel model, Akka.Configuration.Config config, Settings.StreamingSettings settings,
+        Mqtt.MqttSettings mqtt, string? errorsPath)
+    {
+        using var errorWriter = new JsonlWriter(errorsPath is null ? Console.OpenStandardError() : File.Create(errorsPath), ownsStream: errorsPath is not null);
+        using var system = StreamRunner.CreateSystem(config);
+        using var cancel = new CancellationTokenSource();
+        using var signals = MqttRunner.StopOnSignals(cancel);
+        try
+        {
+            return MqttRunner.Run(system, model, settings, mqtt, errorWriter, Progress.ForStderrIfTerminal("run"), cancel.Token);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+        finally
+        {
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        }
     }
 
     internal static int Execute(string modelPath, string inputPath, string outputPath, string? errorsPath, string? format, string? head,
@@ -53,6 +76,8 @@ internal static class RunCommand
         try
         {
             (config, settings) = readSettings();
+            if (MqttRunner.IsAddress(inputPath) || MqttRunner.IsAddress(outputPath))
+                return ExecuteMqtt(loaded, config, settings, MqttRunner.Settings(config, inputPath, outputPath), errorsPath);
             inputFormat = InputLines.Guess(inputPath, format);
             reader = InputLines.Open(inputPath);
         }
