@@ -20,7 +20,7 @@ internal static class DemoCommand
         var seconds = new Option<double>("--seconds") { Description = "How long to run.", DefaultValueFactory = _ => 10 };
         var output = new Option<string>("--output") { Description = "Where detected anomalies (predictions with y > 0.5) are written, as JSONL.", DefaultValueFactory = _ => Path.Combine("out", "demo-anomalies.jsonl") };
         var model = new Option<string?>("--model") { Description = "Model to run (default: the shipped config/models/demo.safetensors)." };
-        var shared = new SharedOptions();
+        var shared = new SharedOptions { DefaultStore = "sqlite:" + Persistence.StoreLocation.DefaultSqlitePath };
         var command = new Command("demo", "Stream a simulated fleet of sensors through the shipped LSTM anomaly detector and summarise.")
         {
             sensors, seconds, output, model,
@@ -93,6 +93,7 @@ internal static class DemoCommand
                 anomalies      {injected:N0} injected, {detected:N0} flagged (y > 0.5), {truePositives:N0} of them real
                 written to     {Path.GetFullPath(outputPath)}
                 """));
+            if (settings.Persistence.Store.Kind != Persistence.StoreKind.None) console.WriteLine(RunCommand.StoreSummary(settings, m));
             return 0;
         }
         finally
