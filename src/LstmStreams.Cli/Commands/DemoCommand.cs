@@ -105,7 +105,7 @@ internal static class DemoCommand
     /// <summary>Writes only the predictions that flag an anomaly, and scores them against the fleet's truth.</summary>
     private sealed class AnomalyWriter(string path, SensorFleet fleet) : IDisposable
     {
-        public JsonlWriter Writer { get; } = new(File.Create(path));
+        public JsonlWriter Writer { get; } = new(InputLines.CreateOutput(path));
         public long Detected { get; private set; }
         public long TruePositives { get; private set; }
 

@@ -81,8 +81,8 @@ internal static class RunCommand
             return 3;
         }
 
-        using var predictions = new JsonlWriter(outputPath == "-" ? Console.OpenStandardOutput() : File.Create(outputPath), ownsStream: outputPath != "-");
-        using var errorWriter = new JsonlWriter(errorsPath is null ? Console.OpenStandardError() : File.Create(errorsPath), ownsStream: errorsPath is not null);
+        using var predictions = new JsonlWriter(outputPath == "-" ? Console.OpenStandardOutput() : InputLines.CreateOutput(outputPath), ownsStream: outputPath != "-");
+        using var errorWriter = new JsonlWriter(errorsPath is null ? Console.OpenStandardError() : InputLines.CreateOutput(errorsPath), ownsStream: errorsPath is not null);
         using var system = StreamRunner.CreateSystem(config);
         using var cancel = new CancellationTokenSource();
         // Ctrl-C and SIGTERM stop reading input; what was admitted is emitted and every state is written.
