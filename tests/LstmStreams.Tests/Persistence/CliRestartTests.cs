@@ -68,7 +68,7 @@ public sealed class CliRestartTests : IDisposable
             WaitFor(() => File.Exists(firstOut) && LinesIn(firstOut) == half, "the first half's predictions");
             if (kill)
             {
-                Thread.Sleep(1500); // several snapshot intervals
+                Thread.Sleep(2000); // several snapshot intervals
                 first.Kill(entireProcessTree: true);
             }
             else
@@ -89,10 +89,20 @@ public sealed class CliRestartTests : IDisposable
         }
 
         var errors = File.ReadAllLines(secondErrors);
-        Assert.Equal(half, errors.Length);
         Assert.All(errors, e => Assert.Contains("duplicate", e));
+        if (kill)
+        {
+            // At least once: a state written a little before the kill replays its last observations (their
+            // outputs equal the uninterrupted run's too); whatever the store had is not applied twice.
+            Assert.InRange(errors.Length, 1, half);
+        }
+        else
+        {
+            Assert.Equal(half, errors.Length);
+        }
+
         var resumed = ReadPredictions(secondOut);
-        Assert.Equal(lines.Count - half, resumed.Count);
+        Assert.Equal(lines.Count - errors.Length, resumed.Count);
         foreach (var (key, y) in resumed) Assert.Equal(expected[key], y); // same kernel ⇒ identical
         foreach (var (key, y) in ReadPredictions(firstOut)) Assert.Equal(expected[key], y);
     }
