@@ -29,7 +29,7 @@ public sealed record PersistenceSettings
     public ShapeMismatchPolicy OnShapeMismatch { get; init; } = ShapeMismatchPolicy.Refuse;
 
     /// <summary>Store operations (loads, writes, deletes) outstanding at once.</summary>
-    public int Parallelism { get; init; } = 8;
+    public int Parallelism { get; init; } = 512;
 
     /// <summary>First wait before a failed store operation is retried; doubles up to <see cref="RetryMaxBackoff"/>.</summary>
     public TimeSpan RetryMinBackoff { get; init; } = TimeSpan.FromMilliseconds(200);

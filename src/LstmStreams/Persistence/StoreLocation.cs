@@ -86,7 +86,7 @@ public sealed record StoreLocation(StoreKind Kind, string Target)
         }
 
         var ours = ConfigurationFactory.ParseString(
-            $"plugin-id = \"{PluginId}\"\nprovider-name = \"{provider}\"\ntable-mapping = {mapping}\nauto-initialize = true\nwarn-on-auto-init-fail = false")
+            $"class = \"LstmStreams.Persistence.BatchingSqlSnapshotStore, LstmStreams\"\nplugin-id = \"{PluginId}\"\nprovider-name = \"{provider}\"\ntable-mapping = {mapping}\nauto-initialize = true\nwarn-on-auto-init-fail = false")
             .WithFallback(ConfigurationFactory.ParseString("connection-string = " + Quote(connection)))
             .WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultSnapshotConfiguration);
         // Config.Root leaves out fallbacks: place the merged text under the plugin's path.
