@@ -31,8 +31,9 @@ internal static class DemoCommand
             try
             {
                 var (config, settings) = shared.Read(parse);
-                return Execute(parse.GetValue(sensors), TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(output)!,
-                    parse.GetValue(model) ?? Path.Combine(AppContext.BaseDirectory, "models", "demo.safetensors"), config, settings, Console.Out);
+                string modelPath = parse.GetValue(model) ?? Path.Combine(AppContext.BaseDirectory, "models", "demo.safetensors");
+                settings = settings with { Persistence = settings.Persistence with { Store = settings.Persistence.Store.ForModel(modelPath) } };
+                return Execute(parse.GetValue(sensors), TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(output)!, modelPath, config, settings, Console.Out);
             }
             catch (ArgumentException e)
             {

@@ -62,6 +62,7 @@ internal static class RunCommand
         try
         {
             (config, settings) = readSettings();
+            settings = settings with { Persistence = settings.Persistence with { Store = settings.Persistence.Store.ForModel(modelPath) } };
             inputFormat = InputLines.Guess(inputPath, format);
             reader = InputLines.Open(inputPath);
         }
@@ -88,7 +89,9 @@ internal static class RunCommand
         // Ctrl-C and SIGTERM stop reading input; what was admitted is emitted and every state is written.
         Console.CancelKeyPress += (_, e) =>
         {
+            if (cancel.IsCancellationRequested) return; // a second Ctrl-C ends the process at once
             e.Cancel = true;
+            Console.Error.WriteLine("stopping: emitting what was admitted and writing sequence states (Ctrl-C again to quit at once)");
             cancel.Cancel();
         };
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>

@@ -27,8 +27,15 @@ public sealed record StoreLocation(StoreKind Kind, string Target)
     /// <summary>No store.</summary>
     public static StoreLocation None { get; } = new(StoreKind.None, "");
 
-    /// <summary>The SQLite file <c>run</c> and <c>demo</c> use unless told otherwise.</summary>
-    public const string DefaultSqlitePath = "data/lstm-streams.db";
+    /// <summary>The SQLite file <c>run</c> and <c>demo</c> use unless told otherwise: one per model file, so
+    /// two models never meet each other's sequences (<c>{model}</c> is the model file's name).</summary>
+    public const string DefaultSqlitePath = "data/{model}.db";
+
+    /// <summary>This store with <c>{model}</c> in its target replaced by the model file's name without extension.</summary>
+    public StoreLocation ForModel(string modelPath) =>
+        Target.Contains("{model}", StringComparison.Ordinal)
+            ? this with { Target = Target.Replace("{model}", Path.GetFileNameWithoutExtension(modelPath), StringComparison.Ordinal) }
+            : this;
 
     /// <summary>Parses a store string; the message of a bad one lists the forms.</summary>
     /// <exception cref="ArgumentException">Not one of the forms.</exception>

@@ -27,12 +27,20 @@ public sealed class StreamingSettingsTests
     [InlineData("none", "none")]
     [InlineData("memory", "memory")]
     [InlineData("sqlite:data/x.db", "sqlite:data/x.db")]
-    [InlineData("sqlite", "sqlite:data/lstm-streams.db")]
+    [InlineData("sqlite", "sqlite:data/{model}.db")]
     [InlineData("postgres:Host=127.0.0.1;Username=u;Password=hunter2;Database=d", "postgres:Host=127.0.0.1;Username=u;Password=***;Database=d")]
     public void Store_locations_parse_and_never_show_a_password(string text, string shown)
     {
         var settings = StreamingSettings.FromConfig(ConfigurationFactory.ParseString($"lstm-streams.persistence.store = \"{text}\""));
         Assert.Equal(shown, settings.Persistence.Store.ToString());
+    }
+
+    [Fact]
+    public void The_default_sqlite_file_is_named_after_the_model()
+    {
+        var store = LstmStreams.Persistence.StoreLocation.Parse("sqlite").ForModel("/models/fleet-v2.safetensors");
+        Assert.Equal("sqlite:data/fleet-v2.db", store.ToString());
+        Assert.Equal("sqlite:/x/state.db", LstmStreams.Persistence.StoreLocation.Parse("sqlite:/x/state.db").ForModel("/models/m.safetensors").ToString());
     }
 
     [Theory]
