@@ -32,6 +32,10 @@ internal sealed record EndToEndResult
     public required string Kernel { get; init; }
     public TimeSpan WarmUp { get; init; }
     public TimeSpan GcPause { get; init; }
+    public int Active { get; init; }
+    public int PeakLiveSequences { get; init; }
+    public string Store { get; init; } = "none";
+    public Persistence.StoreMetrics? StoreFigures { get; init; }
 }
 
 /// <summary>
@@ -42,7 +46,7 @@ internal static class EndToEndBench
 {
     public static EndToEndResult Run(ActorSystem system, RecurrentModel model, StreamingSettings settings, Workload workload, double? rate, TimeSpan? limit, bool warmUp, TextWriter progress)
     {
-        long warm = warmUp ? workload.Ids.Length : 0;
+        long warm = warmUp && workload.Active == workload.Ids.Length ? workload.Ids.Length : 0; // a sliding window creates sequences as it goes
         long total = warm + workload.Order.Length;
         long received = 0;
         TimeSpan finished = TimeSpan.Zero, warmUpTime = TimeSpan.Zero;
@@ -111,8 +115,10 @@ internal static class EndToEndBench
         var reporter = new Running.Progress(progress, rate is null ? "e2e closed loop" : "e2e open loop", carriageReturn: !Console.IsErrorRedirected);
         reporter.Start(() => (metrics.Emitted, metrics.MeanBatchSize, metrics.LiveSequences));
         // With a time limit the source may stop early: then the count in flight decides the end.
+        int peakLive = 0;
         while (!allDone.Task.Wait(50))
         {
+            peakLive = Math.Max(peakLive, metrics.LiveSequences);
             if (limit is { } cap && clock.Elapsed > cap && metrics.InFlight == 0 && metrics.Emitted == metrics.Admitted)
             {
                 finished = clock.Elapsed;
@@ -152,6 +158,10 @@ internal static class EndToEndBench
             Kernel = settings.Kernel.ToString().ToLowerInvariant(),
             WarmUp = warmUpTime,
             GcPause = gcPause,
+            Active = workload.Active,
+            PeakLiveSequences = Math.Max(peakLive, live),
+            Store = settings.Persistence.Store.ToString(),
+            StoreFigures = settings.Persistence.Store.Kind == Persistence.StoreKind.None ? null : metrics.Store,
         };
     }
 }

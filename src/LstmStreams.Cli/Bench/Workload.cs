@@ -4,21 +4,25 @@ using LstmStreams.Pipeline;
 namespace LstmStreams.Cli.Bench;
 
 /// <summary>
-/// The synthetic end-to-end workload: <c>sequences</c> ids, every one active, observations in uniformly
-/// random order. The order is drawn once (an int per observation) so the runtime and both baselines see the
-/// same stream; feature vectors come from a small shared pool.
+/// The synthetic end-to-end workload: <c>sequences</c> ids, observations in uniformly random order over the
+/// <c>active</c> ids of a window that slides from the first ids to the last over the run (all of them when
+/// active = sequences: every sequence active throughout; fewer: sequences come and go, as a fleet's do over
+/// months). The order is drawn once (an int per observation) so the runtime and both baselines see the same
+/// stream; feature vectors come from a small shared pool.
 /// </summary>
 internal sealed class Workload
 {
     private const int FeaturePool = 4096;
 
-    public Workload(int sequences, int observations, int input, int seed = 11)
+    public Workload(int sequences, int observations, int input, int? active = null, int seed = 11)
     {
+        Active = Math.Clamp(active ?? sequences, 1, sequences);
         var random = new Random(seed);
         Ids = new string[sequences];
         for (int i = 0; i < sequences; i++) Ids[i] = "seq/" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Order = new int[observations];
-        for (int i = 0; i < observations; i++) Order[i] = random.Next(sequences);
+        for (int i = 0; i < observations; i++)
+            Order[i] = (int)((long)i * (sequences - Active) / observations) + random.Next(Active);
         Features = new float[FeaturePool][];
         for (int p = 0; p < FeaturePool; p++)
         {
@@ -28,6 +32,7 @@ internal sealed class Workload
     }
 
     public string[] Ids { get; }
+    public int Active { get; }
     public int[] Order { get; }
     public float[][] Features { get; }
 

@@ -20,7 +20,7 @@ internal static class DemoCommand
         var seconds = new Option<double>("--seconds") { Description = "How long to run.", DefaultValueFactory = _ => 10 };
         var output = new Option<string>("--output") { Description = "Where detected anomalies (predictions with y > 0.5) are written, as JSONL.", DefaultValueFactory = _ => Path.Combine("out", "demo-anomalies.jsonl") };
         var model = new Option<string?>("--model") { Description = "Model to run (default: the shipped config/models/demo.safetensors)." };
-        var shared = new SharedOptions();
+        var shared = new SharedOptions { DefaultStore = "sqlite:" + Persistence.StoreLocation.DefaultSqlitePath };
         var command = new Command("demo", "Stream a simulated fleet of sensors through the shipped LSTM anomaly detector and summarise.")
         {
             sensors, seconds, output, model,
@@ -31,8 +31,9 @@ internal static class DemoCommand
             try
             {
                 var (config, settings) = shared.Read(parse);
-                return Execute(parse.GetValue(sensors), TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(output)!,
-                    parse.GetValue(model) ?? Path.Combine(AppContext.BaseDirectory, "models", "demo.safetensors"), config, settings, Console.Out);
+                string modelPath = parse.GetValue(model) ?? Path.Combine(AppContext.BaseDirectory, "models", "demo.safetensors");
+                settings = settings with { Persistence = settings.Persistence with { Store = settings.Persistence.Store.ForModel(modelPath) } };
+                return Execute(parse.GetValue(sensors), TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(output)!, modelPath, config, settings, Console.Out);
             }
             catch (ArgumentException e)
             {
@@ -93,6 +94,7 @@ internal static class DemoCommand
                 anomalies      {injected:N0} injected, {detected:N0} flagged (y > 0.5), {truePositives:N0} of them real
                 written to     {Path.GetFullPath(outputPath)}
                 """));
+            if (settings.Persistence.Store.Kind != Persistence.StoreKind.None) console.WriteLine(RunCommand.StoreSummary(settings, m));
             return 0;
         }
         finally
@@ -104,7 +106,7 @@ internal static class DemoCommand
     /// <summary>Writes only the predictions that flag an anomaly, and scores them against the fleet's truth.</summary>
     private sealed class AnomalyWriter(string path, SensorFleet fleet) : IDisposable
     {
-        public JsonlWriter Writer { get; } = new(File.Create(path));
+        public JsonlWriter Writer { get; } = new(InputLines.CreateOutput(path));
         public long Detected { get; private set; }
         public long TruePositives { get; private set; }
 

@@ -12,7 +12,8 @@ internal static class EndToEndCommand
 {
     public static Command Create()
     {
-        var sequences = new Option<int>("--sequences") { Description = "Distinct sequence ids, all active.", DefaultValueFactory = _ => 100_000 };
+        var sequences = new Option<int>("--sequences") { Description = "Distinct sequence ids, all active unless --active.", DefaultValueFactory = _ => 100_000 };
+        var active = new Option<int?>("--active") { Description = "Ids active at once: a window that slides over all --sequences during the run (sequences come, go idle, passivate; no warm-up). Default: all." };
         var input = new Option<int>("--input") { Description = "Input size M.", DefaultValueFactory = _ => 8 };
         var hidden = new Option<int>("--hidden") { Description = "Hidden size H.", DefaultValueFactory = _ => 64 };
         var layers = new Option<int>("--layers") { Description = "Stacked layers.", DefaultValueFactory = _ => 1 };
@@ -27,7 +28,7 @@ internal static class EndToEndCommand
         var shared = new SharedOptions();
         var command = new Command("e2e", "Observations per second through source → sequence actors → batch → kernel → sink, with latency, batch, allocation and memory figures.")
         {
-            sequences, input, hidden, layers, outputs, cell, observations, rate, seconds, baselines, noWarmUp, json,
+            sequences, active, input, hidden, layers, outputs, cell, observations, rate, seconds, baselines, noWarmUp, json,
         };
         shared.AddTo(command);
         command.SetAction(parse =>
@@ -48,7 +49,8 @@ internal static class EndToEndCommand
                 int n = parse.GetValue(sequences), count = parse.GetValue(observations);
                 if (n < 1 || count < 1) throw new ArgumentException("--sequences and --observations must be positive.");
                 var model = KernelTableCommand.RandomModel(cellKind, parse.GetValue(input), parse.GetValue(hidden), parse.GetValue(layers), parse.GetValue(outputs));
-                var workload = new Workload(n, count, model.InputSize);
+                if (parse.GetValue(active) is < 1) throw new ArgumentException("--active must be positive.");
+                var workload = new Workload(n, count, model.InputSize, parse.GetValue(active));
                 using var system = StreamRunner.CreateSystem(config);
                 TimeSpan? limit = parse.GetValue(seconds) is { } s ? TimeSpan.FromSeconds(s) : null;
                 var result = EndToEndBench.Run(system, model, settings, workload, openRate, limit, !parse.GetValue(noWarmUp), Console.Error);
@@ -96,6 +98,13 @@ internal static class EndToEndCommand
         ["warmup_s"] = Math.Round(r.WarmUp.TotalSeconds, 3),
         ["sequences_created_per_s"] = r.WarmUp > TimeSpan.Zero ? Math.Round(r.Sequences / r.WarmUp.TotalSeconds) : null,
         ["bytes_per_sequence_beyond_state"] = Math.Round(r.BytesPerSequence - r.StateBytesPerSequence),
+        ["active"] = r.Active,
+        ["peak_live_sequences"] = r.PeakLiveSequences,
+        ["store"] = r.Store,
+        ["store_restored"] = r.StoreFigures?.Restored,
+        ["store_loads"] = r.StoreFigures?.Loads,
+        ["snapshots_written"] = r.StoreFigures?.Written,
+        ["store_failures"] = r.StoreFigures?.Failures,
     });
 
     private static void WriteSummary(TextWriter o, EndToEndResult r, RecurrentModel model)
@@ -115,6 +124,9 @@ internal static class EndToEndCommand
         o.WriteLine(string.Create(inv, $"  batch size        mean {r.BatchMean:F1}   p50 {r.BatchP50}   p99 {r.BatchP99}"));
         o.WriteLine(string.Create(inv, $"  allocation        {r.AllocBytesPerObs:F0} bytes/obs   GC gen0/1/2: {r.GcCollections[0]}/{r.GcCollections[1]}/{r.GcCollections[2]}, paused {r.GcPause.TotalMilliseconds:N0} ms"));
         o.WriteLine(string.Create(inv, $"  memory            peak working set {r.PeakWorkingSetMb:N0} MB   {r.BytesPerSequence:N0} bytes/sequence ({r.StateBytesPerSequence} of state, {r.BytesPerSequence - r.StateBytesPerSequence:N0} beyond)"));
+        o.WriteLine(string.Create(inv, $"  sequences         {r.Active:N0} active at once of {r.Sequences:N0}; peak live {r.PeakLiveSequences:N0}"));
+        if (r.StoreFigures is { } st)
+            o.WriteLine(string.Create(inv, $"  store             {r.Store}: {st.Loads:N0} loads ({st.Restored:N0} resumed), {st.Written:N0} snapshots written, {st.Failures:N0} failures"));
         o.WriteLine("  latency histogram (admission → output):");
         long max = r.Histogram.Count == 0 ? 1 : r.Histogram.Max(b => b.Count);
         foreach (var (upper, count) in r.Histogram)

@@ -17,7 +17,7 @@ internal static class RunCommand
         var errors = new Option<string?>("--errors") { Description = "Error records (JSONL) for rejected lines; default stderr." };
         var format = new Option<string?>("--format") { Description = "Input format: jsonl or csv (default: from the file extension, else jsonl)." };
         var head = new Option<string?>("--head") { Description = "State_dict prefix of the output head when several qualify (or 'none')." };
-        var shared = new SharedOptions();
+        var shared = new SharedOptions { DefaultStore = "sqlite:" + Persistence.StoreLocation.DefaultSqlitePath };
         var command = new Command("run", "Stream observations of many interleaved sequences through a model; one prediction per observation.")
         {
             model, input, output, errors, format, head,
@@ -51,6 +51,15 @@ internal static class RunCommand
         }
     }
 
+    /// <summary>One line on what the store did, e.g. for the end of a run.</summary>
+    internal static string StoreSummary(Settings.StreamingSettings settings, Pipeline.PipelineMetrics metrics)
+    {
+        var store = metrics.Store;
+        string failures = store.Failures > 0 ? string.Create(CultureInfo.InvariantCulture, $", {store.Failures:N0} store failures (last: {store.LastFailure})") : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"state: {settings.Persistence.Store}: {store.Restored:N0} sequences resumed, {store.Written:N0} snapshots written, {store.Deleted:N0} deleted{failures} (--store none for a stateless run)");
+    }
+
     internal static int Execute(string modelPath, string inputPath, string outputPath, string? errorsPath, string? format, string? head,
         Func<(Akka.Configuration.Config, Settings.StreamingSettings)> readSettings)
     {
@@ -76,6 +85,7 @@ internal static class RunCommand
         try
         {
             (config, settings) = readSettings();
+            settings = settings with { Persistence = settings.Persistence with { Store = settings.Persistence.Store.ForModel(modelPath) } };
             if (MqttRunner.IsAddress(inputPath) || MqttRunner.IsAddress(outputPath))
                 return ExecuteMqtt(loaded, config, settings, MqttRunner.Settings(config, inputPath, outputPath), errorsPath);
             inputFormat = InputLines.Guess(inputPath, format);
@@ -97,15 +107,23 @@ internal static class RunCommand
             return 3;
         }
 
-        using var predictions = new JsonlWriter(outputPath == "-" ? Console.OpenStandardOutput() : File.Create(outputPath), ownsStream: outputPath != "-");
-        using var errorWriter = new JsonlWriter(errorsPath is null ? Console.OpenStandardError() : File.Create(errorsPath), ownsStream: errorsPath is not null);
+        using var predictions = new JsonlWriter(outputPath == "-" ? Console.OpenStandardOutput() : InputLines.CreateOutput(outputPath), ownsStream: outputPath != "-");
+        using var errorWriter = new JsonlWriter(errorsPath is null ? Console.OpenStandardError() : InputLines.CreateOutput(errorsPath), ownsStream: errorsPath is not null);
         using var system = StreamRunner.CreateSystem(config);
         using var cancel = new CancellationTokenSource();
+        // Ctrl-C and SIGTERM stop reading input; what was admitted is emitted and every state is written.
         Console.CancelKeyPress += (_, e) =>
         {
+            if (cancel.IsCancellationRequested) return; // a second Ctrl-C ends the process at once
             e.Cancel = true;
+            Console.Error.WriteLine("stopping: emitting what was admitted and writing sequence states (Ctrl-C again to quit at once)");
             cancel.Cancel();
         };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            cancel.Cancel();
+        });
         try
         {
             var summary = StreamRunner.Run(system, loaded, settings, InputLines.Parse(reader, inputFormat), predictions, errorWriter,
@@ -113,7 +131,9 @@ internal static class RunCommand
             if (!Console.IsErrorRedirected)
             {
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"done: {summary.Predictions:N0} predictions, {summary.Errors:N0} rejected lines, {summary.ObservationsPerSecond:N0} obs/s, mean batch {summary.Metrics.MeanBatchSize:F1}"));
+                    $"done: {summary.Predictions:N0} predictions, {summary.Errors:N0} rejected lines ({summary.Metrics.Duplicates:N0} duplicates), {summary.ObservationsPerSecond:N0} obs/s, mean batch {summary.Metrics.MeanBatchSize:F1}"));
+                if (settings.Persistence.Store.Kind != Persistence.StoreKind.None)
+                    Console.Error.WriteLine(StoreSummary(settings, summary.Metrics));
             }
 
             return 0;

@@ -12,6 +12,10 @@ internal sealed class SharedOptions
     public Option<string?> Kernel { get; } = new("--kernel") { Description = $"Step kernel: {string.Join(", ", StepKernels.Names)} (overrides lstm-streams.kernel)." };
     public Option<int?> MaxBatchSize { get; } = new("--max-batch-size") { Description = "Largest batch per kernel call (overrides lstm-streams.max-batch-size)." };
     public Option<int?> MaxInFlight { get; } = new("--max-in-flight") { Description = "Observations admitted but not yet emitted (overrides lstm-streams.max-in-flight)." };
+    public Option<string?> Store { get; } = new("--store") { Description = "Where sequence states are kept: none, memory, sqlite:PATH or postgres:CONNECTION-STRING (overrides lstm-streams.persistence.store)." };
+
+    /// <summary>The store when neither --store nor the config file names one (null: the library default, none).</summary>
+    public string? DefaultStore { get; init; }
 
     public void AddTo(Command command)
     {
@@ -19,6 +23,7 @@ internal sealed class SharedOptions
         command.Options.Add(Kernel);
         command.Options.Add(MaxBatchSize);
         command.Options.Add(MaxInFlight);
+        command.Options.Add(Store);
     }
 
     /// <summary>The config file (or nothing) and the settings after flags are applied.</summary>
@@ -43,6 +48,19 @@ internal sealed class SharedOptions
         if (parse.GetValue(Kernel) is { } kernel) settings = settings with { Kernel = StepKernels.Parse(kernel) };
         if (parse.GetValue(MaxBatchSize) is { } batch) settings = settings with { MaxBatchSize = batch };
         if (parse.GetValue(MaxInFlight) is { } inFlight) settings = settings with { MaxInFlight = inFlight };
+        string? store = parse.GetValue(Store) ?? (config.HasPath("lstm-streams.persistence.store") ? null : DefaultStore);
+        if (store is not null)
+        {
+            try
+            {
+                settings = settings with { Persistence = settings.Persistence with { Store = Persistence.StoreLocation.Parse(store) } };
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException("--store: " + e.Message, e);
+            }
+        }
+
         settings.Validate();
         return (config, settings);
     }

@@ -40,23 +40,29 @@ internal sealed class SensorFleet
 
     public static int SensorIndex(string id) => int.Parse(id.AsSpan("sensor/".Length), provider: System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>Observations forever: round r holds every sensor's reading at t = r, shuffled.</summary>
+    /// <summary>
+    /// Observations forever: round r holds every sensor's reading, shuffled, at t = origin + r, where origin is
+    /// the start time in microseconds since 1970: a later demo on the same store continues each sensor's
+    /// state with larger t, so its observations are not taken for replayed duplicates.
+    /// </summary>
     public IEnumerable<Observation> Observations()
     {
         var order = Enumerable.Range(0, Sensors).ToArray();
-        for (long t = 0; ; t++)
+        long origin = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+        for (long round = 0; ; round++)
         {
+            long t = origin + round;
             _random.Shuffle(order);
             foreach (int i in order)
             {
-                double value = _amplitude[i] * Math.Sin(_frequency[i] * t + _phase[i]) + 0.1 * Gaussian();
+                double value = _amplitude[i] * Math.Sin(_frequency[i] * round + _phase[i]) + 0.1 * Gaussian();
                 if (_random.NextDouble() < AnomalyRate)
                 {
                     value += (_random.NextDouble() < 0.5 ? -1 : 1) * (3 + 3 * _random.NextDouble());
                     lock (_anomalies) _anomalies.Add((i, t));
                 }
 
-                double delta = t == 0 ? 0 : value - _previous[i];
+                double delta = round == 0 ? 0 : value - _previous[i];
                 _previous[i] = value;
                 yield return new Observation(_ids[i], [(float)value, (float)delta], t);
             }

@@ -74,8 +74,16 @@ internal static class InputLines
             }
         }
 
-        return Source.FromEnumerator(() => Lines().GetEnumerator())
+        // UnfoldResource reads one line per pull. (Source.FromEnumerator looks one element ahead to know whether
+        // the input has ended, so on a live pipe the last line read would wait for the next one to arrive.)
+        return Source.UnfoldResource<ParsedLine, IEnumerator<ParsedLine>>(
+                () => Lines().GetEnumerator(),
+                lines => lines.MoveNext() ? Akka.Util.Option<ParsedLine>.Create(lines.Current) : Akka.Util.Option<ParsedLine>.None,
+                lines => lines.Dispose())
             .WithAttributes(ActorAttributes.CreateDispatcher("akka.stream.default-blocking-io-dispatcher"))
             .Async();
     }
+
+    /// <summary>Creates (or truncates) an output file that others may read while it is written (tail -f).</summary>
+    public static FileStream CreateOutput(string path) => new(path, FileMode.Create, FileAccess.Write, FileShare.Read);
 }

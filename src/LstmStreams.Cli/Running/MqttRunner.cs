@@ -76,7 +76,9 @@ internal static class MqttRunner
         if (!Console.IsErrorRedirected)
         {
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"stopped: {run.Metrics.Emitted:N0} predictions, {Interlocked.Read(ref errorCount):N0} rejected messages, {run.Input.Acknowledged:N0} acknowledged, mean batch {run.Metrics.MeanBatchSize:F1}"));
+                $"stopped: {run.Metrics.Emitted:N0} predictions, {Interlocked.Read(ref errorCount):N0} rejected messages ({run.Metrics.Duplicates:N0} duplicates), {run.Input.Acknowledged:N0} acknowledged, mean batch {run.Metrics.MeanBatchSize:F1}"));
+            if (streaming.Persistence.Store.Kind != Persistence.StoreKind.None)
+                Console.Error.WriteLine(Commands.RunCommand.StoreSummary(streaming, run.Metrics));
         }
 
         return exit;

@@ -66,6 +66,12 @@ internal static class StreamRunner
             .Run(system.Materializer());
 
         using var registration = cancel.Register(() => killSwitch.Shutdown());
+        // A live input (a pipe, a broker) may pause: what was predicted reaches the output within 200 ms.
+        using var flusher = new Timer(_ =>
+        {
+            predictions.Flush();
+            errors.Flush();
+        }, null, 200, 200);
         progress?.Start(() => (metrics.Emitted, metrics.MeanBatchSize, metrics.LiveSequences));
         try
         {

@@ -42,6 +42,9 @@ internal sealed class BatchFormer
     /// <summary>When the observation behind prediction <paramref name="index"/> of the last batch was admitted.</summary>
     public long AdmittedTicksOf(int index) => _batch[index].Observation.AdmittedTicks;
 
+    /// <summary>The request behind prediction <paramref name="index"/> of the last batch.</summary>
+    public ref readonly StepRequest RequestOf(int index) => ref _batch[index];
+
     /// <summary>
     /// Takes one batch from the waiting requests, steps it, and returns one prediction per request in the
     /// batch's order (null when nothing waits).
@@ -68,6 +71,7 @@ internal sealed class BatchFormer
             ref readonly var request = ref _batch[b];
             predictions[b] = new Prediction(request.State.SequenceId, request.T, _outputs.AsSpan(b * o, o).ToArray(), request.Observation.Position);
             if (request.Observation.End) Array.Clear(request.State.Values);
+            request.State.Applied(request.Observation);
             request.State.StepApplied();
             _states[b] = null!;
         }

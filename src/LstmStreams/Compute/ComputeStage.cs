@@ -4,6 +4,7 @@ using Akka.Streams;
 using Akka.Streams.Stage;
 using LstmStreams.Core.Kernels;
 using LstmStreams.Core.Model;
+using LstmStreams.Persistence;
 using LstmStreams.Pipeline;
 using LstmStreams.Sequences;
 using LstmStreams.Settings;
@@ -75,6 +76,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
     {
         private const string FillTimer = "fill-batch";
         private const string LeaseSweepTimer = "lease-sweep";
+        private const string SnapshotTimer = "snapshot";
         private readonly ComputeStage _stage;
         private readonly PipelineMetrics _metrics;
         private readonly StepInbox _inbox = new();
@@ -91,6 +93,9 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         private long _inFlight;
         private bool _upstreamFinished;
         private readonly int _maxGroup;
+        private IActorRef? _keeper;
+        private SequenceContext? _sequences;
+        private bool _flushing, _flushed;
 
         public Logic(ComputeStage stage, PipelineMetrics metrics) : base(stage.Shape)
         {
@@ -110,21 +115,31 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             var wake = GetAsyncCallback(RunBatchIfPossible);
             _flushSoon = GetAsyncCallback(FlushChunk);
             _inbox.SetWake(wake);
-            int stateSize = _stage._model.StateSize;
-            var inbox = _inbox;
             var settings = _stage._settings;
             var passivation = PassivationPolicies.From(settings);
+            string name = Guid.NewGuid().ToString("N")[..8];
+            _keeper = SnapshotStores.StartKeeper(system, settings.Persistence, _metrics.Store, "lstm-snapshots-" + name);
+            _sequences = new SequenceContext(ModelShape.Of(_stage._model), _inbox, passivation, _keeper, settings.Persistence);
             _region = system.ActorOf(
-                SequenceRegion.Props(SequenceActor.Props(stateSize, inbox, passivation).WithDispatcher(settings.SequenceDispatcher).WithMailbox("lstm-streams.sequence-mailbox"), passivation, _metrics.SetLiveSequences)
+                SequenceRegion.Props(SequenceActor.Props(_sequences).WithDispatcher(settings.SequenceDispatcher).WithMailbox("lstm-streams.sequence-mailbox"), passivation, _metrics.SetLiveSequences)
                     .WithDispatcher(settings.RegionDispatcher),
-                "lstm-sequences-" + Guid.NewGuid().ToString("N")[..8]);
+                "lstm-sequences-" + name);
             if (passivation.SweepInterval is { } sweep) ScheduleRepeatedly(LeaseSweepTimer, sweep);
+            if (_keeper is not null && settings.Persistence.SnapshotInterval > TimeSpan.Zero) ScheduleRepeatedly(SnapshotTimer, settings.Persistence.SnapshotInterval);
             _inbox.Rearm();
             Pull(_stage.In);
         }
 
         public override void PostStop()
         {
+            // Stopped without completing (failure, cancellation): still hand every unsaved state to the keeper,
+            // which writes them before it stops. The states are consistent: no step runs now.
+            if (_keeper is not null && !_flushed)
+            {
+                SaveLeasedStates();
+                _keeper.Tell(StopWhenFlushed.Instance);
+            }
+
             _region.Tell(PoisonPill.Instance);
             _kernel?.Dispose();
         }
@@ -170,7 +185,13 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             _leases.TryGetValue(observation.SequenceId, out var lease);
             if (lease is { InTransit: 0, State: { } state } && state.TryAcquire())
             {
-                long t = state.NextT(observation.T, observation.End);
+                if (state.TryAccept(observation, out long t) is { } rejection)
+                {
+                    state.StepApplied(); // give the acquired step back: nothing runs
+                    Reject(observation, rejection);
+                    return;
+                }
+
                 _batches.Add(new StepRequest(state, observation, t));
                 return;
             }
@@ -203,12 +224,59 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         /// <summary>Moves the actors' submissions into the waiting list and takes the lease of their states.</summary>
         private void DrainInbox()
         {
+            bool rejected = false;
             while (_inbox.TryTake(out var request))
             {
                 var lease = _leases[request.State.SequenceId];
                 lease.InTransit--;
                 lease.State = request.State;
-                _batches.Add(request);
+                if (request.Rejection is { } rejection)
+                {
+                    Reject(request.Observation, rejection);
+                    rejected = true;
+                }
+                else
+                {
+                    _batches.Add(request);
+                }
+            }
+
+            if (rejected)
+            {
+                PullIfAllowed();
+                CompleteIfDone();
+            }
+        }
+
+        /// <summary>An admitted observation that will not be stepped (a duplicate, a refused sequence): an
+        /// error record, and it leaves in-flight.</summary>
+        private void Reject(Observation observation, string reason)
+        {
+            _inFlight--;
+            _metrics.OnRejectedInFlight(reason);
+            _stage._onError(new ObservationError(observation.Position, observation.SequenceId, reason));
+        }
+
+        /// <summary>Hands the keeper every live state with unsaved steps (stage thread: no step runs now).</summary>
+        private void SaveLeasedStates()
+        {
+            foreach (var lease in _leases.Values)
+            {
+                if (lease.State is { IsClosing: false } state) _sequences!.SaveIfUnsaved(state, copy: true);
+            }
+        }
+
+        /// <summary>After a step: a sequence that ended loses its stored state; one with snapshot-every
+        /// unsaved steps is written.</summary>
+        private void AfterBatch(int size)
+        {
+            if (_keeper is null) return;
+            int every = _stage._settings.Persistence.SnapshotEvery;
+            for (int i = 0; i < size; i++)
+            {
+                ref readonly var request = ref _batches.RequestOf(i);
+                if (request.Observation.End) _keeper.Tell(new DeleteSequence(request.State.SequenceId), ActorRefs.NoSender);
+                else if (every > 0 && request.State.UnsavedSteps >= every) _sequences!.SaveIfUnsaved(request.State, copy: true);
             }
         }
 
@@ -240,6 +308,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         protected override void OnTimer(object timerKey)
         {
             if (Equals(timerKey, LeaseSweepTimer)) SweepLeases();
+            else if (Equals(timerKey, SnapshotTimer)) SaveLeasedStates();
             else RunBatch();
         }
 
@@ -281,6 +350,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             var predictions = _batches.Step(_kernel!);
             if (predictions is null) return;
             _metrics.OnBatch(predictions.Length);
+            AfterBatch(predictions.Length);
             _ready = predictions;
             if (IsAvailable(_stage.Out)) Emit();
             if (_ready is null && _batches.WaitingCount > 0) RunBatchIfPossible();
@@ -295,7 +365,24 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
 
         private void CompleteIfDone()
         {
-            if (_upstreamFinished && _inFlight == 0) CompleteStage();
+            if (!_upstreamFinished || _inFlight != 0) return;
+            if (_keeper is null)
+            {
+                CompleteStage();
+                return;
+            }
+
+            // Graceful end: every state is written before the stream completes.
+            if (_flushing) return;
+            _flushing = true;
+            SaveLeasedStates();
+            var flushed = GetAsyncCallback(() =>
+            {
+                _flushed = true;
+                _keeper.Tell(StopWhenFlushed.Instance);
+                CompleteStage();
+            });
+            _keeper.Ask<SequencesFlushed>(FlushSequences.Instance, Timeout.InfiniteTimeSpan).ContinueWith(_ => flushed(), TaskContinuationOptions.ExecuteSynchronously);
         }
     }
 }

@@ -11,7 +11,7 @@ public sealed class PipelineMetrics
     private const int LatencyBuckets = 64;
     private readonly long[] _batchSizes;
     private readonly long[] _latency = new long[LatencyBuckets]; // bucket k: latency in [2^(k/2), 2^((k+1)/2)) µs
-    private long _admitted, _emitted, _rejected, _batches, _inFlight, _maxInFlight;
+    private long _admitted, _emitted, _rejected, _duplicates, _batches, _inFlight, _maxInFlight;
     private int _liveSequences;
 
     internal PipelineMetrics(int maxBatchSize) => _batchSizes = new long[maxBatchSize + 1];
@@ -24,6 +24,13 @@ public sealed class PipelineMetrics
 
     /// <summary>Inputs rejected with an error record.</summary>
     public long Rejected => Volatile.Read(ref _rejected);
+
+    /// <summary>Replayed observations dropped (an explicit t not after the sequence's last accepted t);
+    /// each is also counted in <see cref="Rejected"/>.</summary>
+    public long Duplicates => Volatile.Read(ref _duplicates);
+
+    /// <summary>What the snapshot store has done (all zeros without a store).</summary>
+    public Persistence.StoreMetrics Store { get; } = new();
 
     /// <summary>Kernel calls.</summary>
     public long Batches => Volatile.Read(ref _batches);
@@ -112,6 +119,14 @@ public sealed class PipelineMetrics
     }
 
     internal void OnRejected() => Volatile.Write(ref _rejected, _rejected + 1);
+
+    /// <summary>An admitted observation was rejected after admission (a duplicate, a refused sequence).</summary>
+    internal void OnRejectedInFlight(string reason)
+    {
+        Volatile.Write(ref _rejected, _rejected + 1);
+        Volatile.Write(ref _inFlight, _inFlight - 1);
+        if (reason.StartsWith("duplicate", StringComparison.Ordinal)) Volatile.Write(ref _duplicates, _duplicates + 1);
+    }
 
     internal void OnBatch(int size)
     {

@@ -1,39 +1,36 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Event;
+using LstmStreams.Persistence;
 using LstmStreams.Pipeline;
 
 namespace LstmStreams.Sequences;
 
 /// <summary>
 /// One sequence. Owns its recurrent state (h, c of every layer), the count of observations accepted and
-/// the state's lifecycle. An observation routed to it is handed to the compute stage at once with a
-/// reference to the state; the stage keeps the sequence's order (at most one of its steps per batch) and
-/// writes the new state in place, so no reply comes back per step. Once it has the state, the stage submits
-/// the sequence's next observations itself (a lease on the open state) until the actor closes it:
-/// the actor passivates only when the state has been idle for the policy's time with nothing in flight,
-/// and closes it (so no new step can start) before it stops.
+/// the state's lifecycle. With a store, the first observation first restores the stored state (the others
+/// wait in order meanwhile), and passivation writes the state before the actor stops.
+/// An observation routed to it is handed to the compute stage at once with a reference to the state; the
+/// stage keeps the sequence's order (at most one of its steps per batch) and writes the new state in place,
+/// so no reply comes back per step. Once it has the state, the stage submits the sequence's next
+/// observations itself (a lease on the open state) until the actor closes it: the actor passivates only
+/// when the state has been idle for the policy's time with nothing in flight, and closes it (so no new step
+/// can start) before it stops.
 /// </summary>
 public sealed class SequenceActor : UntypedActor
 {
     private static readonly TimeSpan StopRetry = TimeSpan.FromMilliseconds(5);
-    private readonly int _stateSize;
-    private readonly StepInbox _inbox;
+    private readonly SequenceContext _context;
     private SequenceState? _state; // made with the first observation, which names the sequence
-    private readonly IPassivationPolicy _passivation;
+    private Queue<Observation>? _restoring; // observations that wait for the stored state
     private ICancelable? _stopRetry;
 
-    /// <summary>Creates a sequence actor; its zero state is made when its first observation arrives.</summary>
-    public SequenceActor(int stateSize, StepInbox inbox, IPassivationPolicy passivation)
-    {
-        _stateSize = stateSize;
-        _inbox = inbox;
-        _passivation = passivation;
-    }
+    /// <summary>Creates a sequence actor; its state is made (or restored) when its first observation arrives.</summary>
+    public SequenceActor(SequenceContext context) => _context = context;
 
     /// <summary>Props shared by every sequence of a region (one Props object, not one per sequence). Made
     /// with a direct producer: the expression-tree form of Props.Create costs ~20 µs per actor (measured).</summary>
-    public static Props Props(int stateSize, StepInbox inbox, IPassivationPolicy passivation) =>
-        Akka.Actor.Props.CreateBy(new Producer(stateSize, inbox, passivation));
+    public static Props Props(SequenceContext context) => Akka.Actor.Props.CreateBy(new Producer(context));
 
     /// <inheritdoc />
     protected override void OnReceive(object message)
@@ -41,20 +38,41 @@ public sealed class SequenceActor : UntypedActor
         switch (message)
         {
             case Observation observation:
-                var state = _state ??= new SequenceState(observation.SequenceId, _stateSize);
-                long t = state.NextT(observation.T, observation.End); // an end: the stage zeroes the state after this step
-                state.StepSubmitted();
-                _inbox.Submit(new StepRequest(state, observation, t));
+                if (_state is null)
+                {
+                    _state = new SequenceState(observation.SequenceId, _context.StateSize);
+                    if (_context.Keeper is { } keeper)
+                    {
+                        _restoring = new Queue<Observation>();
+                        keeper.Tell(new LoadSequence(observation.SequenceId), Self);
+                    }
+                }
+
+                if (_restoring is not null) _restoring.Enqueue(observation);
+                else Submit(_state, observation);
+                break;
+            case SequenceLoaded loaded when _state is not null && _restoring is not null:
+                Restore(_state, loaded);
+                while (_restoring.TryDequeue(out var waiting)) Submit(_state, waiting);
+                _restoring = null;
                 break;
             case PassivateIfIdle:
                 // The region only sees the observations it routes; the state knows the stage's too.
-                if (_state is null || (_state.InFlight == 0 && _passivation.ShouldPassivate(Stopwatch.GetElapsedTime(_state.LastActivity))))
+                if (_state is null || (_restoring is null && _state.InFlight == 0 && _context.Passivation.ShouldPassivate(Stopwatch.GetElapsedTime(_state.LastActivity))))
                     Context.Parent.Tell(new Passivate(StopSequence.Instance));
                 break;
             case StopSequence:
                 // Close the state so the stage starts no new step, and stop once the steps in flight are applied.
-                if (_state is null || _state.TryClose()) Context.Stop(Self);
-                else _stopRetry = Context.System.Scheduler.ScheduleTellOnceCancelable(StopRetry, Self, StopSequence.Instance, Self);
+                if (_state is null || _state.TryClose())
+                {
+                    if (_state is not null) _context.SaveIfUnsaved(_state);
+                    Context.Stop(Self);
+                }
+                else
+                {
+                    _stopRetry = Context.System.Scheduler.ScheduleTellOnceCancelable(StopRetry, Self, StopSequence.Instance, Self);
+                }
+
                 break;
             default:
                 Unhandled(message);
@@ -65,11 +83,51 @@ public sealed class SequenceActor : UntypedActor
     /// <inheritdoc />
     protected override void PostStop() => _stopRetry?.Cancel();
 
-    private sealed class Producer(int stateSize, StepInbox inbox, IPassivationPolicy passivation) : IIndirectActorProducer
+    private void Submit(SequenceState state, Observation observation)
+    {
+        if (state.TryAccept(observation, out long t) is { } rejection)
+        {
+            _context.Inbox.Submit(new StepRequest(state, observation, 0, rejection));
+            return;
+        }
+
+        state.StepSubmitted();
+        _context.Inbox.Submit(new StepRequest(state, observation, t));
+    }
+
+    private void Restore(SequenceState state, SequenceLoaded loaded)
+    {
+        string id = loaded.SequenceId;
+        string? problem = loaded.Unreadable;
+        if (loaded.Snapshot is { } snapshot)
+        {
+            if (snapshot.Shape.Equals(_context.Shape) && snapshot.Values.Length == state.Values.Length)
+            {
+                state.Restore(snapshot.Values, snapshot.Count, snapshot.LastT);
+                return;
+            }
+
+            problem = $"its stored state was written by a model of shape ({snapshot.Shape}), but this model is ({_context.Shape})";
+        }
+
+        if (problem is null) return; // nothing stored: start from zeros
+
+        if (_context.Persistence.OnShapeMismatch == ShapeMismatchPolicy.StartFresh)
+        {
+            Context.GetLogger().Warning("sequence '{0}': {1}; starting it from zeros (on-shape-mismatch = start-fresh); its stored state will be overwritten", id, problem);
+            state.UnsavedSteps = 1; // overwrite the unusable state at the next snapshot
+            return;
+        }
+
+        state.Refusal = $"sequence '{id}' is refused: {problem}. Run it with the model that wrote the state, point --store elsewhere, " +
+                        "or set lstm-streams.persistence.on-shape-mismatch = start-fresh to discard such states.";
+    }
+
+    private sealed class Producer(SequenceContext context) : IIndirectActorProducer
     {
         public Type ActorType => typeof(SequenceActor);
 
-        public ActorBase Produce() => new SequenceActor(stateSize, inbox, passivation);
+        public ActorBase Produce() => new SequenceActor(context);
 
         public void Release(ActorBase actor)
         {

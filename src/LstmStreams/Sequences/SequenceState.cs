@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LstmStreams.Pipeline;
 
 namespace LstmStreams.Sequences;
 
@@ -35,8 +36,26 @@ public sealed class SequenceState
     /// Written by whoever submits (the actor, or the stage holding the lease), never both at once.</summary>
     internal long Count { get; set; }
 
+    /// <summary>The largest explicit t accepted so far (null: none since the start or the last end). An
+    /// observation with an explicit t not above it is a replayed duplicate. Written by whoever submits.</summary>
+    internal long? LastT { get; set; }
+
     /// <summary>When an observation was last submitted (Stopwatch ticks).</summary>
     internal long LastActivity { get; set; }
+
+    /// <summary>Why every observation of this sequence is refused (its stored state does not fit the model);
+    /// null when it is usable. Set by the actor before the state is first submitted.</summary>
+    internal string? Refusal { get; set; }
+
+    /// <summary>The count as of the last applied step (the stage writes it after each step; a snapshot
+    /// records it together with <see cref="Values"/>, so the two always agree).</summary>
+    internal long AppliedCount { get; set; }
+
+    /// <summary>The last explicit t among the applied steps (null: none since the start or the last end).</summary>
+    internal long? AppliedT { get; set; }
+
+    /// <summary>Steps applied since the state was last written to the store (0: the store has it).</summary>
+    internal int UnsavedSteps { get; set; }
 
     /// <summary>Whether the owner has closed the state (it is passivating): no new step may start.</summary>
     public bool IsClosing => _closing;
@@ -44,13 +63,37 @@ public sealed class SequenceState
     /// <summary>The batch this state was last put into (compute stage only): at most one step per batch.</summary>
     internal long BatchStamp { get; set; } = -1;
 
-    /// <summary>Assigns the t of an observation and advances the count (an end restarts it).</summary>
-    internal long NextT(long? explicitT, bool end)
+    /// <summary>
+    /// Accepts an observation: assigns its t and advances the count (an end restarts it), or says why it
+    /// cannot be applied (a duplicate of an accepted t, or a refused sequence) and changes nothing.
+    /// </summary>
+    internal string? TryAccept(Observation observation, out long t)
     {
-        long t = explicitT ?? Count;
-        Count = end ? 0 : Count + 1;
+        t = 0;
+        if (Refusal is not null) return Refusal;
+        if (observation.T is { } explicitT && LastT is { } last && explicitT <= last)
+            return $"duplicate: t = {explicitT} is not after t = {last}, the last accepted for sequence '{SequenceId}' (a replayed observation); it was dropped.";
+        t = observation.T ?? Count;
+        Count = observation.End ? 0 : Count + 1;
+        LastT = observation.End ? null : observation.T ?? LastT;
         LastActivity = Stopwatch.GetTimestamp();
-        return t;
+        return null;
+    }
+
+    /// <summary>Records that the stage applied <paramref name="observation"/> (stage thread, right after the step).</summary>
+    internal void Applied(Observation observation)
+    {
+        AppliedCount = observation.End ? 0 : AppliedCount + 1;
+        AppliedT = observation.End ? null : observation.T ?? AppliedT;
+        UnsavedSteps = observation.End ? 0 : UnsavedSteps + 1;
+    }
+
+    /// <summary>Restores a stored state (the actor, before the state is first submitted).</summary>
+    internal void Restore(ReadOnlySpan<float> values, long count, long? lastT)
+    {
+        values.CopyTo(Values);
+        Count = AppliedCount = count;
+        LastT = AppliedT = lastT;
     }
 
     /// <summary>The actor submits a step (it never does so once closing).</summary>

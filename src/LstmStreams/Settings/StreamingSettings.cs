@@ -1,6 +1,7 @@
 using System.Reflection;
 using Akka.Configuration;
 using LstmStreams.Core.Kernels;
+using LstmStreams.Persistence;
 
 namespace LstmStreams.Settings;
 
@@ -53,6 +54,9 @@ public sealed record StreamingSettings
     /// <summary>Threads per kernel step (0: automatic).</summary>
     public int KernelThreads { get; init; } = 1;
 
+    /// <summary>Durable sequence state: the store and when snapshots are taken.</summary>
+    public PersistenceSettings Persistence { get; init; } = new();
+
     /// <summary>The embedded reference.conf: every key with its default.</summary>
     public static Config ReferenceConfig { get; } = LoadReference();
 
@@ -83,6 +87,7 @@ public sealed record StreamingSettings
             RegionDispatcher = section.GetString("region-dispatcher"),
             SequenceDispatcher = section.GetString("sequence-dispatcher"),
             KernelThreads = section.GetInt("kernel-threads"),
+            Persistence = ReadPersistence(section.GetConfig("persistence")),
         };
         settings.Validate();
         return settings;
@@ -103,6 +108,38 @@ public sealed record StreamingSettings
             throw new ArgumentException($"lstm-streams.kernel-threads = {KernelThreads}: must be 0 (automatic) or more.");
         if (!(MaxAbsFeature > 0))
             throw new ArgumentException($"lstm-streams.max-abs-feature = {MaxAbsFeature}: must be positive.");
+        Persistence.Validate();
+    }
+
+    private static PersistenceSettings ReadPersistence(Config section)
+    {
+        StoreLocation store;
+        try
+        {
+            store = StoreLocation.Parse(section.GetString("store"));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException("lstm-streams.persistence." + e.Message, e);
+        }
+
+        return new PersistenceSettings
+        {
+            Store = store,
+            SnapshotEvery = section.GetInt("snapshot-every"),
+            SnapshotInterval = section.GetTimeSpan("snapshot-interval"),
+            OnShapeMismatch = section.GetString("on-shape-mismatch").Trim().ToLowerInvariant() switch
+            {
+                "refuse" => ShapeMismatchPolicy.Refuse,
+                "start-fresh" => ShapeMismatchPolicy.StartFresh,
+                var other => throw new ArgumentException($"lstm-streams.persistence.on-shape-mismatch = \"{other}\": use \"refuse\" or \"start-fresh\"."),
+            },
+            Parallelism = section.GetInt("parallelism"),
+            RetryMinBackoff = section.GetTimeSpan("retry-min-backoff"),
+            RetryMaxBackoff = section.GetTimeSpan("retry-max-backoff"),
+            OperationTimeout = section.GetTimeSpan("operation-timeout"),
+            PersistenceIdPrefix = section.GetString("persistence-id-prefix"),
+        };
     }
 
     private static Config LoadReference()

@@ -24,11 +24,36 @@ public sealed class StreamingSettingsTests
     }
 
     [Theory]
+    [InlineData("none", "none")]
+    [InlineData("memory", "memory")]
+    [InlineData("sqlite:data/x.db", "sqlite:data/x.db")]
+    [InlineData("sqlite", "sqlite:data/{model}.db")]
+    [InlineData("postgres:Host=127.0.0.1;Username=u;Password=hunter2;Database=d", "postgres:Host=127.0.0.1;Username=u;Password=***;Database=d")]
+    public void Store_locations_parse_and_never_show_a_password(string text, string shown)
+    {
+        var settings = StreamingSettings.FromConfig(ConfigurationFactory.ParseString($"lstm-streams.persistence.store = \"{text}\""));
+        Assert.Equal(shown, settings.Persistence.Store.ToString());
+    }
+
+    [Fact]
+    public void The_default_sqlite_file_is_named_after_the_model()
+    {
+        var store = LstmStreams.Persistence.StoreLocation.Parse("sqlite").ForModel("/models/fleet-v2.safetensors");
+        Assert.Equal("sqlite:data/fleet-v2.db", store.ToString());
+        Assert.Equal("sqlite:/x/state.db", LstmStreams.Persistence.StoreLocation.Parse("sqlite:/x/state.db").ForModel("/models/m.safetensors").ToString());
+    }
+
+    [Theory]
     [InlineData("lstm-streams.max-batch-size = 0", "max-batch-size")]
     [InlineData("lstm-streams.max-in-flight = -1", "max-in-flight")]
     [InlineData("lstm-streams.passivation = sometimes", "passivation")]
     [InlineData("lstm-streams.kernel = gpu", "unknown kernel backend 'gpu'")]
     [InlineData("lstm-streams.idle-timeout = 0s", "idle-timeout")]
+    [InlineData("lstm-streams.persistence.store = \"mysql:localhost\"", "lstm-streams.persistence.store \"mysql:localhost\" is not understood")]
+    [InlineData("lstm-streams.persistence.store = \"postgres:\"", "postgres:CONNECTION-STRING")]
+    [InlineData("lstm-streams.persistence.snapshot-every = -1", "snapshot-every")]
+    [InlineData("lstm-streams.persistence.on-shape-mismatch = ignore", "on-shape-mismatch")]
+    [InlineData("lstm-streams.persistence.parallelism = 0", "parallelism")]
     public void Bad_values_are_refused_naming_the_key(string hocon, string expected)
     {
         var error = Assert.Throws<ArgumentException>(() => StreamingSettings.FromConfig(ConfigurationFactory.ParseString(hocon)));

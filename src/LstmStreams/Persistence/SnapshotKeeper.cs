@@ -1,0 +1,257 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+
+namespace LstmStreams.Persistence;
+
+/// <summary>
+/// Between the sequences and an Akka.Persistence snapshot store. Saves are coalesced per sequence (the
+/// latest state replaces one not yet written) and written with at most <c>parallelism</c> store
+/// operations outstanding, never two at once for one sequence, so nobody waits on the store: the compute
+/// stage and the actors only Tell. A load answers from a save not yet acknowledged when there is one
+/// (read-your-writes across passivation). A failed or timed-out operation is reported, counted and
+/// retried after a backoff that doubles up to a cap; states waiting to be written stay in memory.
+/// </summary>
+public sealed class SnapshotKeeper : UntypedActor, IWithTimers
+{
+    private const string ResumeTimer = "resume";
+    private readonly IActorRef _store;
+    private readonly PersistenceSettings _settings;
+    private readonly StoreMetrics _metrics;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, SequenceSnapshot?> _latest = new(StringComparer.Ordinal); // saved or deleted (null), not yet acknowledged
+    private readonly HashSet<string> _writing = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
+    private readonly Queue<string> _writes = new();
+    private readonly Queue<(string Id, IActorRef ReplyTo)> _loads = new();
+    private readonly List<IActorRef> _flushWaiters = new();
+    private int _outstanding;
+    private TimeSpan _backoff = TimeSpan.Zero;
+    private bool _paused;
+    private bool _stopWhenFlushed;
+
+    /// <summary>Creates a keeper in front of the snapshot store <paramref name="store"/>.</summary>
+    public SnapshotKeeper(IActorRef store, PersistenceSettings settings, StoreMetrics metrics)
+    {
+        _store = store;
+        _settings = settings;
+        _metrics = metrics;
+    }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Props of a keeper in front of the snapshot-store plugin <paramref name="pluginId"/> of <paramref name="system"/>.</summary>
+    public static Props Props(ActorSystem system, string pluginId, PersistenceSettings settings, StoreMetrics metrics)
+    {
+        var store = Akka.Persistence.Persistence.Instance.Apply(system).SnapshotStoreFor(pluginId);
+        return Akka.Actor.Props.Create(() => new SnapshotKeeper(store, settings, metrics));
+    }
+
+    /// <inheritdoc />
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case LoadSequence load:
+                if (_latest.TryGetValue(load.SequenceId, out var latest))
+                {
+                    _metrics.OnLoad(latest is not null);
+                    Sender.Tell(new SequenceLoaded(load.SequenceId, latest));
+                }
+                else
+                {
+                    _loads.Enqueue((load.SequenceId, Sender));
+                }
+
+                break;
+            case SaveSequence save:
+                Enqueue(save.SequenceId, save.Snapshot);
+                break;
+            case DeleteSequence delete:
+                Enqueue(delete.SequenceId, null);
+                break;
+            case FlushSequences:
+                _flushWaiters.Add(Sender);
+                break;
+            case StopWhenFlushed:
+                _stopWhenFlushed = true;
+                break;
+            case Done done:
+                OnDone(done);
+                break;
+            case Resume:
+                _paused = false;
+                break;
+            default:
+                Unhandled(message);
+                return;
+        }
+
+        Pump();
+    }
+
+    private void Enqueue(string id, SequenceSnapshot? snapshot)
+    {
+        _latest[id] = snapshot;
+        if (!_writing.Contains(id) && _queued.Add(id)) _writes.Enqueue(id);
+        _metrics.SetPending(_latest.Count);
+    }
+
+    /// <summary>Starts operations while there is room: loads first (a sequence waits on each), then writes.</summary>
+    private void Pump()
+    {
+        while (!_paused && _outstanding < _settings.Parallelism)
+        {
+            if (_loads.TryDequeue(out var load))
+            {
+                if (_latest.TryGetValue(load.Id, out var latest))
+                {
+                    _metrics.OnLoad(latest is not null);
+                    load.ReplyTo.Tell(new SequenceLoaded(load.Id, latest));
+                    continue;
+                }
+
+                Start(new Op(OpKind.Load, load.Id, null, load.ReplyTo),
+                    new LoadSnapshot(PersistenceId(load.Id), SnapshotSelectionCriteria.Latest, long.MaxValue));
+            }
+            else if (_writes.TryDequeue(out string? id))
+            {
+                _queued.Remove(id);
+                var snapshot = _latest[id];
+                _writing.Add(id);
+                object request = snapshot is null
+                    ? new DeleteSnapshots(PersistenceId(id), SnapshotSelectionCriteria.Latest)
+                    : new SaveSnapshot(new SnapshotMetadata(PersistenceId(id), 1, DateTime.UtcNow), snapshot);
+                Start(new Op(snapshot is null ? OpKind.Delete : OpKind.Save, id, snapshot, null), request);
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        if (_latest.Count == 0 && _flushWaiters.Count > 0)
+        {
+            foreach (var waiter in _flushWaiters) waiter.Tell(SequencesFlushed.Instance);
+            _flushWaiters.Clear();
+        }
+
+        if (_stopWhenFlushed && _latest.Count == 0 && _outstanding == 0) Context.Stop(Self);
+    }
+
+    private void Start(Op op, object request)
+    {
+        _outstanding++;
+        var self = Self;
+        _store.Ask<object>(request, _settings.OperationTimeout).ContinueWith(
+            task => self.Tell(new Done(op, task.IsCompletedSuccessfully ? task.Result : task.Exception?.GetBaseException() ?? new TimeoutException())),
+            TaskContinuationOptions.ExecuteSynchronously);
+    }
+
+    private void OnDone(Done done)
+    {
+        _outstanding--;
+        var op = done.Op;
+        string? failure = done.Reply switch
+        {
+            LoadSnapshotResult or SaveSnapshotSuccess or DeleteSnapshotsSuccess => null,
+            LoadSnapshotFailed f => f.Cause.Message,
+            SaveSnapshotFailure f => f.Cause.Message,
+            DeleteSnapshotsFailure f => f.Cause.Message,
+            Exception e => e.Message,
+            var other => $"unexpected reply {other?.GetType().Name}",
+        };
+        if (op.Kind == OpKind.Load && done.Reply is LoadSnapshotFailed { Cause: var cause } && IsUnreadable(cause))
+        {
+            // Not the store's fault: retrying cannot help. The sequence decides (refuse, or start fresh).
+            _metrics.OnLoad(false);
+            op.ReplyTo!.Tell(new SequenceLoaded(op.Id, null, $"its stored state cannot be read: {cause.GetBaseException().Message}"));
+            return;
+        }
+
+        if (failure is not null)
+        {
+            Failed(op, failure);
+            return;
+        }
+
+        _backoff = TimeSpan.Zero;
+        switch (op.Kind)
+        {
+            case OpKind.Load:
+                var selected = ((LoadSnapshotResult)done.Reply).Snapshot;
+                if (!_latest.TryGetValue(op.Id, out var snapshot) && selected?.Snapshot is { } stored)
+                {
+                    snapshot = stored as SequenceSnapshot;
+                    if (snapshot is null)
+                    {
+                        _metrics.OnLoad(false);
+                        op.ReplyTo!.Tell(new SequenceLoaded(op.Id, null, $"its stored state is a {stored.GetType().Name}, not an LstmStreams sequence state (is the persistence id prefix shared with another application?)"));
+                        break;
+                    }
+                }
+
+                _metrics.OnLoad(snapshot is not null);
+                op.ReplyTo!.Tell(new SequenceLoaded(op.Id, snapshot));
+                break;
+            default:
+                if (op.Kind == OpKind.Save) _metrics.OnWritten();
+                else _metrics.OnDeleted();
+                _writing.Remove(op.Id);
+                if (ReferenceEquals(_latest[op.Id], op.Snapshot) && !_queued.Contains(op.Id)) _latest.Remove(op.Id);
+                else if (_queued.Add(op.Id)) _writes.Enqueue(op.Id); // a newer state arrived meanwhile
+                _metrics.SetPending(_latest.Count);
+                break;
+        }
+    }
+
+    private void Failed(Op op, string failure)
+    {
+        _backoff = _backoff == TimeSpan.Zero ? _settings.RetryMinBackoff : TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _settings.RetryMaxBackoff.Ticks));
+        string what = op.Kind switch { OpKind.Load => "load", OpKind.Save => "write", _ => "delete" };
+        _metrics.OnFailure($"{what} of sequence '{op.Id}' failed: {failure}");
+        _log.Warning("snapshot store: {0} of sequence '{1}' failed ({2}); retrying in {3} ms; {4} states wait in memory",
+            what, op.Id, failure, (long)_backoff.TotalMilliseconds, _latest.Count);
+        if (op.Kind == OpKind.Load)
+        {
+            _loads.Enqueue((op.Id, op.ReplyTo!));
+        }
+        else
+        {
+            _writing.Remove(op.Id);
+            if (_queued.Add(op.Id)) _writes.Enqueue(op.Id); // the latest state for it is still in _latest
+        }
+
+        _paused = true;
+        Timers.StartSingleTimer(ResumeTimer, Resume.Instance, _backoff);
+    }
+
+    private static bool IsUnreadable(Exception cause)
+    {
+        for (var e = cause; e is not null; e = e.InnerException)
+        {
+            if (e is System.Runtime.Serialization.SerializationException or InvalidCastException) return true;
+        }
+
+        return false;
+    }
+
+    private string PersistenceId(string sequenceId) => _settings.PersistenceIdPrefix + sequenceId;
+
+    private enum OpKind
+    {
+        Load,
+        Save,
+        Delete,
+    }
+
+    private sealed record Op(OpKind Kind, string Id, SequenceSnapshot? Snapshot, IActorRef? ReplyTo);
+
+    private sealed record Done(Op Op, object Reply);
+
+    private sealed class Resume
+    {
+        public static Resume Instance { get; } = new();
+    }
+}

@@ -1,0 +1,53 @@
+using Akka.Actor;
+
+namespace LstmStreams.Persistence;
+
+/// <summary>Starts the snapshot keeper for a pipeline: the store's plugin configured in the actor system, our
+/// snapshot serializer registered, the keeper created in front of the store.</summary>
+public static class SnapshotStores
+{
+    private static readonly object Gate = new();
+
+    /// <summary>
+    /// The keeper of <paramref name="settings"/>' store, or null when the store is <c>none</c>. For SQLite the
+    /// file's folder is created. The store is first reached by the first load or write, not here.
+    /// </summary>
+    /// <exception cref="ArgumentException">The SQLite folder cannot be created (the message names it).</exception>
+    public static IActorRef? StartKeeper(ActorSystem system, PersistenceSettings settings, StoreMetrics metrics, string name)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(settings);
+        var store = settings.Store;
+        if (store.Kind == StoreKind.None) return null;
+        if (store.Kind == StoreKind.Sqlite) EnsureFolder(store.Target);
+        lock (Gate)
+        {
+            var extended = (ExtendedActorSystem)system;
+            if (!extended.Serialization.FindSerializerForType(typeof(SequenceSnapshot)).GetType().Equals(typeof(SequenceSnapshotSerializer)))
+            {
+                var serializer = new SequenceSnapshotSerializer(extended);
+                extended.Serialization.AddSerializer("lstm-sequence-snapshot", serializer);
+                extended.Serialization.AddSerializationMap(typeof(SequenceSnapshot), serializer);
+            }
+
+            if (store.PluginConfig() is { } plugin && !system.Settings.Config.HasPath(store.PluginId))
+                system.Settings.InjectTopLevelFallback(plugin);
+        }
+
+        return system.ActorOf(SnapshotKeeper.Props(system, store.PluginId, settings, metrics), name);
+    }
+
+    private static void EnsureFolder(string path)
+    {
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (string.IsNullOrEmpty(folder)) return;
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"store sqlite:{path}: the folder '{folder}' cannot be created ({e.Message}). Choose another path with --store sqlite:PATH.", e);
+        }
+    }
+}
