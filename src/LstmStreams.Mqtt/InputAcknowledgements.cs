@@ -60,7 +60,20 @@ public sealed class InputAcknowledgements
     /// <summary>The largest <see cref="Unacknowledged"/> ever seen.</summary>
     public long MaxUnacknowledgedSeen => Interlocked.Read(ref _maxUnacknowledged);
 
-    /// <summary>Where error records are published when an error topic is set (the source's connection).</summary>
+    /// <summary>True while fewer than receive-maximum messages await acknowledgement.</summary>
+    internal bool HasRoom
+    {
+        get
+        {
+            lock (_gate) return _arrival.Count < _receiveMaximum;
+        }
+    }
+
+    /// <summary>Called when room was freed (the source's <see cref="ReadGate"/> re-checks).</summary>
+    internal Action? RoomFreed { get; set; }
+
+    /// <summary>Where error records are published when an error topic is set: the sink's connection, whose
+    /// reads are never held back (the source's are, while it is full).</summary>
     internal MqttConnection? Connection { get; set; }
 
     /// <summary>A new connection (generation) starts: everything of the earlier one is abandoned unacknowledged.</summary>
@@ -193,10 +206,15 @@ public sealed class InputAcknowledgements
 
     private void SignalIfDrained()
     {
-        if (_arrival.Count < _receiveMaximum && _room is { } room)
+        if (_arrival.Count < _receiveMaximum)
         {
-            _room = null;
-            room.TrySetResult();
+            if (_room is { } room)
+            {
+                _room = null;
+                room.TrySetResult();
+            }
+
+            RoomFreed?.Invoke();
         }
 
         if (_arrival.Count == 0 && _drained is { } drained)

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Event;
 using MQTTnet;
@@ -28,13 +29,17 @@ internal sealed class MqttConnection : IAsyncDisposable
     /// <param name="receiveMaximum">MQTT 5 receive-maximum to ask for (the most unacknowledged messages the
     /// broker may send us).</param>
     /// <param name="log">Where connection changes are logged (never the password).</param>
-    public MqttConnection(MqttSettings settings, string clientIdSuffix, ushort receiveMaximum, ILoggingAdapter log)
+    /// <param name="readGate">Reads the socket only while it allows (plain TCP only); null to read freely.</param>
+    public MqttConnection(MqttSettings settings, string clientIdSuffix, ushort receiveMaximum, ILoggingAdapter log, ReadGate? readGate = null)
     {
         _settings = settings;
         _log = log;
         _clientId = settings.ClientId + clientIdSuffix;
-        var builder = new MqttClientOptionsBuilder()
-            .WithTcpServer(settings.Host, settings.Port)
+        var builder = new MqttClientOptionsBuilder();
+        builder = readGate is not null && !settings.Tls
+            ? builder.WithEndPoint(new DnsEndPoint(settings.Host, settings.Port)).WithTcpServer(tcp => tcp.StreamProvider = readGate)
+            : builder.WithTcpServer(settings.Host, settings.Port);
+        builder = builder
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithClientId(_clientId)
             .WithCleanStart(false)

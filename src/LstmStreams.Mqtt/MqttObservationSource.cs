@@ -15,8 +15,9 @@ namespace LstmStreams.Mqtt;
 /// sequence id from the topic's <c>+</c> level or the payload, <see cref="MqttSettings.SequenceFrom"/>) and is
 /// left unacknowledged: <see cref="InputAcknowledgements"/> sends its PUBACK once its prediction's publish was
 /// acknowledged or it became an error record. At most receive-maximum messages are unacknowledged: the broker
-/// sends no more (MQTT 5 flow control), and the stage takes no more; while downstream does not pull, messages
-/// wait at the broker.
+/// sends no more (MQTT 5 flow control), the socket is not read while that many are (<see cref="ReadGate"/>, for a
+/// broker that sends more anyway), and the stage takes no more; while downstream does not pull, messages wait at
+/// the broker.
 /// Never completes by itself; cancel it (a kill switch) to stop. The materialized <see cref="MqttSourceStatus"/>
 /// says when the subscription is in place and when the connection has closed.
 /// </summary>
@@ -88,8 +89,10 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
         {
             var settings = _stage._settings;
             _arrived = GetAsyncCallback<Arrival>(OnArrived);
-            _connection = new MqttConnection(settings, "-in", (ushort)settings.ReceiveMaximum, Log);
             var acknowledgements = _stage._acknowledgements;
+            var gate = new ReadGate(() => acknowledgements.HasRoom);
+            acknowledgements.RoomFreed = gate.Wake;
+            _connection = new MqttConnection(settings, "-in", (ushort)settings.ReceiveMaximum, Log, gate);
             _connection.Connecting = generation =>
             {
                 acknowledgements.NewConnection(generation);
@@ -97,7 +100,6 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
             };
             _connection.Connected = SubscribeAsync;
             _connection.Client.ApplicationMessageReceivedAsync += OnMessage;
-            acknowledgements.Connection = _connection;
             _connection.Start();
         }
 

@@ -107,6 +107,7 @@ public sealed class MqttPredictionSink : GraphStageWithMaterializedValue<SinkSha
                 return Task.CompletedTask;
             };
             _connection.Disconnected = _disconnected;
+            _stage._acknowledgements.Connection = _connection;
             _connection.Start();
             Pull(_stage.In);
         }
