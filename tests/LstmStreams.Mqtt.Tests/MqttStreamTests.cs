@@ -165,7 +165,7 @@ public sealed class MqttStreamTests : IDisposable
         Assert.All(collector.Predictions().Values, list => Assert.Equal(Enumerable.Range(0, Steps).Select(i => (long)i), list.Select(p => p.T).Order()));
     }
 
-    [Fact(Skip = "needs the runtime's duplicate contract (explicit t not above the last accepted t is dropped), landing on main: without it a redelivered observation is applied twice")]
+    [Fact]
     public async Task A_broker_restart_in_the_middle_of_a_stream_loses_nothing_and_applies_nothing_twice()
     {
         var settings = Settings("restart");
