@@ -24,6 +24,7 @@ public sealed class InputAcknowledgements
     private readonly string _errorTopic;
     private readonly int _receiveMaximum;
     private int _generation;
+    private bool _stopped;
     private long _received, _acknowledged, _abandoned, _errors, _maxUnacknowledged;
     private TaskCompletionSource? _drained;
     private TaskCompletionSource? _room;
@@ -89,18 +90,59 @@ public sealed class InputAcknowledgements
         }
     }
 
-    /// <summary>Records a received message that must be acknowledged once done.</summary>
-    internal void Track(long position, MqttApplicationMessageReceivedEventArgs message, int generation)
+    /// <summary>Records a received message that must be acknowledged once done; false when it is not taken
+    /// (its connection is gone, or the source stopped): it stays unacknowledged and is redelivered.</summary>
+    internal bool Track(long position, MqttApplicationMessageReceivedEventArgs message, int generation)
     {
         lock (_gate)
         {
-            if (generation != _generation) return; // its connection is gone already; it will be redelivered
-            var pending = new Pending(message);
+            if (generation != _generation || _stopped) return false;
+            var pending = new Pending(position, message);
             _arrival.Enqueue(pending);
             _byPosition.Add(position, pending);
             Interlocked.Increment(ref _received);
             if (_arrival.Count > _maxUnacknowledged) Interlocked.Exchange(ref _maxUnacknowledged, _arrival.Count);
             Debug.Assert(_arrival.Count <= _receiveMaximum, "the source took a message without room (WaitForRoom)");
+            return true;
+        }
+    }
+
+    /// <summary>The stream has finished: whatever is not done now never will be (an element the kill switch
+    /// dropped); it is left for redelivery and the done messages behind it are acknowledged.</summary>
+    internal void AbandonPending()
+    {
+        lock (_gate)
+        {
+            foreach (var pending in _arrival)
+            {
+                if (pending.Done) continue;
+                _byPosition.Remove(pending.Position);
+                pending.Done = true;
+                pending.Skip = true;
+                Interlocked.Increment(ref _abandoned);
+            }
+
+            AcknowledgeDoneHead();
+        }
+    }
+
+    /// <summary>The source stopped: nothing more is taken, and what it took after <paramref name="lastEmitted"/>
+    /// (never emitted) is left unacknowledged for redelivery, so that what was emitted can still be acknowledged.</summary>
+    internal void StopTaking(long lastEmitted)
+    {
+        lock (_gate)
+        {
+            _stopped = true;
+            foreach (var pending in _arrival)
+            {
+                if (pending.Position <= lastEmitted || pending.Done) continue;
+                _byPosition.Remove(pending.Position);
+                pending.Done = true;
+                pending.Skip = true;
+                Interlocked.Increment(ref _abandoned);
+            }
+
+            AcknowledgeDoneHead();
         }
     }
 
@@ -163,20 +205,6 @@ public sealed class InputAcknowledgements
         }
     }
 
-    /// <summary>Abandons what the source took but never emitted (it stops): later messages may then be acknowledged.</summary>
-    internal void Abandon(long position)
-    {
-        lock (_gate)
-        {
-            if (!_byPosition.Remove(position, out var pending)) return;
-            // Skipped in the arrival order without a PUBACK: the broker redelivers it to the next session.
-            pending.Done = true;
-            pending.Skip = true;
-            Interlocked.Increment(ref _abandoned);
-            AcknowledgeDoneHead();
-        }
-    }
-
     /// <summary>Acknowledges the done messages at the head of the arrival order; called under the lock, so
     /// that PUBACKs are started in arrival order.</summary>
     private void AcknowledgeDoneHead()
@@ -224,8 +252,10 @@ public sealed class InputAcknowledgements
         }
     }
 
-    private sealed class Pending(MqttApplicationMessageReceivedEventArgs message)
+    private sealed class Pending(long position, MqttApplicationMessageReceivedEventArgs message)
     {
+        public long Position { get; } = position;
+
         public MqttApplicationMessageReceivedEventArgs Message { get; } = message;
 
         public bool Done { get; set; }

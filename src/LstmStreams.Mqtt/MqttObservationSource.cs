@@ -74,7 +74,7 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
         private readonly Queue<Arrival> _buffer = new();
         private MqttConnection? _connection;
         private Action<Arrival>? _arrived;
-        private long _lastPosition;
+        private long _lastPosition, _lastEmitted;
         private volatile bool _stopping;
 
         public Logic(MqttObservationSource stage, MqttSourceStatus status) : base(stage.Shape)
@@ -106,7 +106,9 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
         public override void PostStop()
         {
             _stopping = true;
-            while (_buffer.TryDequeue(out var arrival)) _stage._acknowledgements.Abandon(arrival.Observation.Position);
+            // What was taken but not emitted (buffered, or still on its way here) is left for redelivery.
+            _stage._acknowledgements.StopTaking(_lastEmitted);
+            _buffer.Clear();
             _ = CloseAsync();
         }
 
@@ -164,7 +166,7 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
             if (_stopping) return; // left unacknowledged: redelivered to the next session
             int generation = _connection!.Generation;
             long position = Interlocked.Increment(ref _lastPosition);
-            acknowledgements.Track(position, message, generation);
+            if (!acknowledgements.Track(position, message, generation)) return;
             var payload = message.ApplicationMessage.Payload;
             string? sequenceId = _topics.SequenceIdOf(message.ApplicationMessage.Topic);
             var parsed = payload.IsSingleSegment
@@ -185,7 +187,7 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
         private void OnArrived(Arrival arrival)
         {
             if (arrival.Generation != _connection!.Generation) return; // its connection is gone: redelivered
-            if (_buffer.Count == 0 && IsAvailable(_stage.Out)) Push(_stage.Out, arrival.Observation);
+            if (_buffer.Count == 0 && IsAvailable(_stage.Out)) Emit(arrival.Observation);
             else _buffer.Enqueue(arrival);
         }
 
@@ -194,9 +196,15 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
             while (_buffer.TryDequeue(out var arrival))
             {
                 if (arrival.Generation != _connection!.Generation) continue;
-                Push(_stage.Out, arrival.Observation);
+                Emit(arrival.Observation);
                 return;
             }
+        }
+
+        private void Emit(Observation observation)
+        {
+            _lastEmitted = observation.Position;
+            Push(_stage.Out, observation);
         }
     }
 }

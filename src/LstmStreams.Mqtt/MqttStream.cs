@@ -95,6 +95,7 @@ public sealed class MqttRun
         }
         finally
         {
+            Input.AbandonPending();
             await _source.Closed.ConfigureAwait(false);
         }
     }

@@ -14,6 +14,7 @@ namespace LstmStreams.Mqtt;
 /// </summary>
 internal sealed class ReadGate(Func<bool> mayRead) : IMqttClientStreamProvider
 {
+    private const int ReceiveBufferBytes = 16 * 1024;
     private static readonly TimeSpan Recheck = TimeSpan.FromMilliseconds(200);
     private TaskCompletionSource _wake = NewWake();
 
@@ -23,7 +24,8 @@ internal sealed class ReadGate(Func<bool> mayRead) : IMqttClientStreamProvider
     /// <inheritdoc />
     public async Task<Stream> ConnectAsync(EndPoint brokerEndPoint, CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // A small receive buffer keeps the TCP window small, so little can be in flight past the gate.
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveBufferSize = ReceiveBufferBytes };
         try
         {
             await socket.ConnectAsync(brokerEndPoint, cancellationToken).ConfigureAwait(false);
