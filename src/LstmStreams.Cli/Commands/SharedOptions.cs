@@ -39,11 +39,32 @@ internal sealed class SharedOptions
             }
         }
 
-        var settings = StreamingSettings.FromConfig(config);
-        if (parse.GetValue(Kernel) is { } kernel) settings = settings with { Kernel = StepKernels.Parse(kernel) };
+        StreamingSettings settings;
+        try
+        {
+            settings = StreamingSettings.FromConfig(config);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or ConfigurationException)
+        {
+            // Values of the wrong form (max-batch-size = "lots", idle-timeout = forever) surface as the parser's
+            // FormatException, which does not name the key: name the file and where the keys are documented.
+            string what = e is ArgumentException and not ArgumentNullException ? e.Message : $"a value has the wrong type or form ({e.Message})";
+            string where = path is null ? "the configuration" : $"config file '{path}'";
+            throw new ArgumentException($"{where}: {what} Each key's type and default are in config/lstm-streams.conf.", e);
+        }
+
+        if (parse.GetValue(Kernel) is { } kernel)
+        {
+            if (!StepKernels.Names.Contains(kernel.Trim().ToLowerInvariant()))
+                throw new ArgumentException($"--kernel '{kernel}' is not a kernel backend: use one of {string.Join(", ", StepKernels.Names)}.");
+            settings = settings with { Kernel = StepKernels.Parse(kernel) };
+        }
+
         if (parse.GetValue(MaxBatchSize) is { } batch) settings = settings with { MaxBatchSize = batch };
         if (parse.GetValue(MaxInFlight) is { } inFlight) settings = settings with { MaxInFlight = inFlight };
         settings.Validate();
+        if (!StepKernels.IsAvailable(settings.Kernel))
+            throw new ArgumentException($"the {settings.Kernel.ToString().ToLowerInvariant()} kernel needs the system library libopenblas.so.0, which was not found: install it (Debian/Ubuntu: apt-get install libopenblas0) or use --kernel auto.");
         return (config, settings);
     }
 }

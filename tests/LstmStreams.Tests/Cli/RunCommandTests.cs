@@ -105,6 +105,44 @@ public sealed class RunCommandTests : IDisposable
         Assert.False(File.Exists(output), "nothing is written for an input that is refused as a whole");
     }
 
+    [Theory]
+    [InlineData("lstm-streams.max-batch-size = \"lots\"", "a value has the wrong type or form")]
+    [InlineData("lstm-streams.idle-timeout = forever", "a value has the wrong type or form")]
+    [InlineData("lstm-streams.kernel = turbo", "unknown kernel backend 'turbo'; use one of: auto, managed, reference, openblas.")]
+    [InlineData("lstm-streams.max-in-flight = 0", "lstm-streams.max-in-flight = 0: must be at least 1.")]
+    public void A_bad_config_file_is_an_error_naming_the_file_and_the_problem(string hocon, string reason)
+    {
+        string config = Path.Combine(_folder, "bad.conf");
+        File.WriteAllText(config, hocon);
+        var error = Assert.Throws<ArgumentException>(() => ReadShared("--config", config));
+        Assert.StartsWith($"config file '{config}': ", error.Message);
+        Assert.Contains(reason, error.Message);
+        Assert.DoesNotContain("(Parameter", error.Message);
+
+        int exit = RunCommand.Execute(Path.Combine(Fixtures, "lstm_1l.safetensors"), Path.Combine(Fixtures, "interleaved.jsonl"), Path.Combine(_folder, "out.jsonl"),
+            null, null, null, () => ReadShared("--config", config));
+        Assert.Equal(2, exit);
+    }
+
+    [Fact]
+    public void An_unknown_kernel_or_a_missing_config_file_is_an_error_naming_it()
+    {
+        var kernel = Assert.Throws<ArgumentException>(() => ReadShared("--kernel", "turbo"));
+        Assert.Equal("--kernel 'turbo' is not a kernel backend: use one of auto, managed, reference, openblas.", kernel.Message);
+        string missing = Path.Combine(_folder, "nope.conf");
+        var config = Assert.Throws<ArgumentException>(() => ReadShared("--config", missing));
+        Assert.Equal($"config file '{missing}' does not exist.", config.Message);
+        Assert.Equal(Core.Kernels.KernelBackend.Reference, ReadShared("--kernel", "reference").Item2.Kernel);
+    }
+
+    private static (Akka.Configuration.Config, StreamingSettings) ReadShared(params string[] args)
+    {
+        var shared = new SharedOptions();
+        var command = new System.CommandLine.Command("test");
+        shared.AddTo(command);
+        return shared.Read(command.Parse(args));
+    }
+
     private static Dictionary<string, List<(long T, float[] Y)>> ReadPredictions(string path)
     {
         var result = new Dictionary<string, List<(long, float[])>>();
