@@ -39,6 +39,9 @@ internal sealed class SharedOptions
             }
         }
 
+        foreach (string key in UnknownKeys(config))
+            Console.Error.WriteLine($"warning: config file '{path}': {key} is not a setting and is ignored (a typo? the settings are listed in config/lstm-streams.conf).");
+
         StreamingSettings settings;
         try
         {
@@ -66,5 +69,21 @@ internal sealed class SharedOptions
         if (!StepKernels.IsAvailable(settings.Kernel))
             throw new ArgumentException($"the {settings.Kernel.ToString().ToLowerInvariant()} kernel needs the system library libopenblas.so.0, which was not found: install it (Debian/Ubuntu: apt-get install libopenblas0) or use --kernel auto.");
         return (config, settings);
+    }
+
+    /// <summary>
+    /// Keys with a plain value in the user's <c>lstm-streams</c> section that the settings do not have: a misspelt
+    /// key (<c>max-batch-sise</c>) would otherwise be ignored in silence. Objects are left alone: they may be
+    /// dispatchers of the user's own that a setting names.
+    /// </summary>
+    internal static IReadOnlyList<string> UnknownKeys(Config config)
+    {
+        if (config.IsEmpty || !config.HasPath("lstm-streams")) return [];
+        var known = StreamingSettings.ReferenceConfig.GetConfig("lstm-streams").AsEnumerable().Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        return config.GetConfig("lstm-streams").AsEnumerable()
+            .Where(kv => !known.Contains(kv.Key) && !kv.Value.IsObject())
+            .Select(kv => "lstm-streams." + kv.Key)
+            .Order(StringComparer.Ordinal)
+            .ToList();
     }
 }

@@ -135,6 +135,23 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(Core.Kernels.KernelBackend.Reference, ReadShared("--kernel", "reference").Item2.Kernel);
     }
 
+    [Fact]
+    public void Misspelt_config_keys_are_found_and_dispatchers_of_ones_own_are_not()
+    {
+        var config = Akka.Configuration.ConfigurationFactory.ParseString("""
+            lstm-streams {
+              max-batch-sise = 5
+              max-in-flight = 100
+              kernal = reference
+              my-dispatcher { type = PinnedDispatcher }
+            }
+            akka.loglevel = INFO
+            """);
+        Assert.Equal(["lstm-streams.kernal", "lstm-streams.max-batch-sise"], SharedOptions.UnknownKeys(config));
+        Assert.Empty(SharedOptions.UnknownKeys(Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "config", "lstm-streams.conf")))));
+        Assert.Empty(SharedOptions.UnknownKeys(Akka.Configuration.ConfigurationFactory.Empty));
+    }
+
     private static (Akka.Configuration.Config, StreamingSettings) ReadShared(params string[] args)
     {
         var shared = new SharedOptions();
