@@ -100,6 +100,10 @@ public sealed record StoreLocation(StoreKind Kind, string Target)
             "table-mapping = " + Quote(mapping),
             "auto-initialize = true",
             "warn-on-auto-init-fail = false",
+            // Akka.Persistence's circuit breaker (5 failures open it for 60 s) would hold back the keeper's own
+            // retries for a minute after the store is back and replace every failure's cause with "Circuit
+            // Breaker is open": the keeper already backs off, so the breaker never opens.
+            "circuit-breaker.max-failures = " + int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "}"));
     }
 
