@@ -144,11 +144,11 @@ public sealed class PostgresServer : IDisposable
         }
     }
 
-    /// <summary>The newest /usr/lib/postgresql/*/bin holding initdb, pg_ctl and postgres (PATH is not used:
-    /// /usr/local/bin/pg_ctl may be something else).</summary>
-    private static string FindBinaries()
+    /// <summary>The newest <paramref name="parent"/>/*/bin holding initdb, pg_ctl and postgres (PATH is not
+    /// used: /usr/local/bin/pg_ctl may be something else).</summary>
+    /// <exception cref="InvalidOperationException">None: the message says to apt-get install postgresql.</exception>
+    internal static string FindBinaries(string parent = "/usr/lib/postgresql")
     {
-        const string parent = "/usr/lib/postgresql";
         var found = Directory.Exists(parent)
             ? Directory.GetDirectories(parent)
                 .Select(version => (Version: int.TryParse(Path.GetFileName(version), NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v : -1, Bin: Path.Combine(version, "bin")))
