@@ -3,6 +3,7 @@ using System.Globalization;
 using LstmStreams.Cli.Running;
 using LstmStreams.Core.Import;
 using LstmStreams.Sinks;
+using LstmStreams.Sources;
 
 namespace LstmStreams.Cli.Commands;
 
@@ -89,26 +90,57 @@ internal static class RunCommand
             if (MqttRunner.IsAddress(inputPath) || MqttRunner.IsAddress(outputPath))
                 return ExecuteMqtt(loaded, config, settings, MqttRunner.Settings(config, inputPath, outputPath), errorsPath);
             inputFormat = InputLines.Guess(inputPath, format);
-            reader = InputLines.Open(inputPath);
         }
         catch (ArgumentException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }
-        catch (IOException e)
+
+        CsvObservations? csv = null;
+        try
         {
-            Console.Error.WriteLine($"error: input '{inputPath}' cannot be read: {e.Message}");
+            reader = InputLines.Open(inputPath);
+            if (inputFormat == InputFormat.Csv)
+                csv = InputLines.ReadCsvHeader(reader, inputPath, loaded.InputSize);
+        }
+        catch (InvalidDataException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
             return 3;
         }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"error: input '{inputPath}' cannot be read: {e.Message}");
             return 3;
         }
 
-        using var predictions = new JsonlWriter(outputPath == "-" ? Console.OpenStandardOutput() : InputLines.CreateOutput(outputPath), ownsStream: outputPath != "-");
-        using var errorWriter = new JsonlWriter(errorsPath is null ? Console.OpenStandardError() : InputLines.CreateOutput(errorsPath), ownsStream: errorsPath is not null);
+        JsonlWriter predictions, errorWriter;
+        try
+        {
+            predictions = new JsonlWriter(outputPath == "-" ? Console.OpenStandardOutput() : CreateFile(outputPath), ownsStream: outputPath != "-");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            reader.Dispose();
+            Console.Error.WriteLine($"error: output '{outputPath}' cannot be written: {e.Message} Check the path given with --output.");
+            return 4;
+        }
+
+        try
+        {
+            errorWriter = new JsonlWriter(errorsPath is null ? Console.OpenStandardError() : CreateFile(errorsPath), ownsStream: errorsPath is not null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            reader.Dispose();
+            predictions.Dispose();
+            Console.Error.WriteLine($"error: error records file '{errorsPath}' cannot be written: {e.Message} Check the path given with --errors.");
+            return 4;
+        }
+
+        using var predictionsOwner = predictions;
+        using var errorsOwner = errorWriter;
         using var system = StreamRunner.CreateSystem(config);
         using var cancel = new CancellationTokenSource();
         // Ctrl-C and SIGTERM stop reading input; what was admitted is emitted and every state is written.
@@ -126,7 +158,7 @@ internal static class RunCommand
         });
         try
         {
-            var summary = StreamRunner.Run(system, loaded, settings, InputLines.Parse(reader, inputFormat), predictions, errorWriter,
+            var summary = StreamRunner.Run(system, loaded, settings, InputLines.Parse(reader, inputFormat, csv), predictions, errorWriter,
                 Progress.ForStderrIfTerminal("run"), cancel.Token);
             if (!Console.IsErrorRedirected)
             {
@@ -152,5 +184,13 @@ internal static class RunCommand
         {
             system.Terminate().Wait(TimeSpan.FromSeconds(10));
         }
+    }
+
+    /// <summary>Creates (or truncates) an output file, and its folder if it does not exist yet.</summary>
+    private static FileStream CreateFile(string path)
+    {
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null) Directory.CreateDirectory(folder);
+        return InputLines.CreateOutput(path);
     }
 }

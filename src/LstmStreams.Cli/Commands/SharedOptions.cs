@@ -44,8 +44,30 @@ internal sealed class SharedOptions
             }
         }
 
-        var settings = StreamingSettings.FromConfig(config);
-        if (parse.GetValue(Kernel) is { } kernel) settings = settings with { Kernel = StepKernels.Parse(kernel) };
+        foreach (string key in UnknownKeys(config))
+            Console.Error.WriteLine($"warning: config file '{path}': {key} is not a setting and is ignored (a typo? the settings are listed in config/lstm-streams.conf).");
+
+        StreamingSettings settings;
+        try
+        {
+            settings = StreamingSettings.FromConfig(config);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or ConfigurationException)
+        {
+            // Values of the wrong form (max-batch-size = "lots", idle-timeout = forever) surface as the parser's
+            // FormatException, which does not name the key: name the file and where the keys are documented.
+            string what = e is ArgumentException and not ArgumentNullException ? e.Message : $"a value has the wrong type or form ({e.Message})";
+            string where = path is null ? "the configuration" : $"config file '{path}'";
+            throw new ArgumentException($"{where}: {what} Each key's type and default are in config/lstm-streams.conf.", e);
+        }
+
+        if (parse.GetValue(Kernel) is { } kernel)
+        {
+            if (!StepKernels.Names.Contains(kernel.Trim().ToLowerInvariant()))
+                throw new ArgumentException($"--kernel '{kernel}' is not a kernel backend: use one of {string.Join(", ", StepKernels.Names)}.");
+            settings = settings with { Kernel = StepKernels.Parse(kernel) };
+        }
+
         if (parse.GetValue(MaxBatchSize) is { } batch) settings = settings with { MaxBatchSize = batch };
         if (parse.GetValue(MaxInFlight) is { } inFlight) settings = settings with { MaxInFlight = inFlight };
         string? store = parse.GetValue(Store) ?? (config.HasPath("lstm-streams.persistence.store") ? null : DefaultStore);
@@ -62,6 +84,24 @@ internal sealed class SharedOptions
         }
 
         settings.Validate();
+        if (!StepKernels.IsAvailable(settings.Kernel))
+            throw new ArgumentException($"the {settings.Kernel.ToString().ToLowerInvariant()} kernel needs the system library libopenblas.so.0, which was not found: install it (Debian/Ubuntu: apt-get install libopenblas0) or use --kernel auto.");
         return (config, settings);
+    }
+
+    /// <summary>
+    /// Keys with a plain value in the user's <c>lstm-streams</c> section that the settings do not have: a misspelt
+    /// key (<c>max-batch-sise</c>) would otherwise be ignored in silence. Objects are left alone: they may be
+    /// dispatchers of the user's own that a setting names.
+    /// </summary>
+    internal static IReadOnlyList<string> UnknownKeys(Config config)
+    {
+        if (config.IsEmpty || !config.HasPath("lstm-streams")) return [];
+        var known = StreamingSettings.ReferenceConfig.GetConfig("lstm-streams").AsEnumerable().Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        return config.GetConfig("lstm-streams").AsEnumerable()
+            .Where(kv => !known.Contains(kv.Key) && !kv.Value.IsObject())
+            .Select(kv => "lstm-streams." + kv.Key)
+            .Order(StringComparer.Ordinal)
+            .ToList();
     }
 }

@@ -27,49 +27,55 @@ internal static class InputLines
     public static TextReader Open(string path) =>
         path == "-" ? new StreamReader(Console.OpenStandardInput(), bufferSize: 1 << 16) : new StreamReader(path, new FileStreamOptions { BufferSize = 1 << 16 });
 
-    public static Source<ParsedLine, NotUsed> Parse(TextReader reader, InputFormat format)
+    /// <summary>
+    /// Reads a CSV input's header line now, before the stream starts: an input whose header cannot be used
+    /// (no <c>seq</c> column, no feature columns, not as many feature columns as the model has inputs, or no
+    /// header at all) would otherwise have every line rejected, so it is refused as a whole.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The message names the input, what is wrong and the fix.</exception>
+    public static CsvObservations ReadCsvHeader(TextReader reader, string path, int modelInputs)
     {
+        string name = path == "-" ? "stdin" : $"'{path}'";
+        string? header = reader.ReadLine();
+        if (header is null)
+            throw new InvalidDataException($"input {name} is empty: a CSV input starts with a header line such as seq,t,x0,x1,….");
+        CsvObservations csv;
+        try
+        {
+            csv = CsvObservations.FromHeader(header);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"input {name}: {e.Message}", e);
+        }
+
+        if (csv.FeatureNames.Count != modelInputs)
+        {
+            throw new InvalidDataException($"input {name}: the CSV header has {csv.FeatureNames.Count} feature column(s) ({string.Join(", ", csv.FeatureNames)}) " +
+                $"but the model takes {modelInputs} input(s): give one column per input besides seq, t, reset and end.");
+        }
+
+        return csv;
+    }
+
+    /// <summary>Parses the lines of <paramref name="reader"/>: JSONL, or CSV whose header <paramref name="csv"/> was
+    /// already read (<see cref="ReadCsvHeader"/>), so data lines are numbered from 2.</summary>
+    public static Source<ParsedLine, NotUsed> Parse(TextReader reader, InputFormat format, CsvObservations? csv = null)
+    {
+        if (format == InputFormat.Csv && csv is null)
+            throw new ArgumentException("read the CSV header first (ReadCsvHeader).", nameof(csv));
+
         IEnumerable<ParsedLine> Lines()
         {
             using (reader)
             {
-                long position = 0;
-                CsvObservations? csv = null;
+                long position = csv is null ? 0 : 1;
                 string? line;
                 while ((line = reader.ReadLine()) is not null)
                 {
                     position++;
-                    if (format == InputFormat.Csv)
-                    {
-                        if (csv is null)
-                        {
-                            ParsedLine? headerError = null;
-                            try
-                            {
-                                csv = CsvObservations.FromHeader(line);
-                            }
-                            catch (FormatException e)
-                            {
-                                headerError = ParsedLine.Bad(position, null, e.Message);
-                            }
-
-                            if (headerError is { } bad)
-                            {
-                                yield return bad;
-                                yield break;
-                            }
-
-                            continue;
-                        }
-
-                        if (line.Length == 0) continue;
-                        yield return csv.Parse(line, position);
-                    }
-                    else
-                    {
-                        if (line.Length == 0) continue;
-                        yield return JsonlObservations.Parse(line, position);
-                    }
+                    if (line.Length == 0) continue;
+                    yield return csv is not null ? csv.Parse(line, position) : JsonlObservations.Parse(line, position);
                 }
             }
         }

@@ -50,11 +50,11 @@ public sealed class SafetensorsFile
         }
         catch (FileNotFoundException)
         {
-            throw new ModelFormatException(path, "no such file; check the path given with --model.");
+            throw new ModelFormatException(path, "no such file; check the model path (run --model, inspect MODEL).");
         }
         catch (DirectoryNotFoundException)
         {
-            throw new ModelFormatException(path, "no such directory; check the path given with --model.");
+            throw new ModelFormatException(path, "no such directory; check the model path (run --model, inspect MODEL).");
         }
         catch (UnauthorizedAccessException e)
         {

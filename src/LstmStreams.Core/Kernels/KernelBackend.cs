@@ -36,7 +36,7 @@ public static class StepKernels
         "managed" => KernelBackend.Managed,
         "reference" => KernelBackend.Reference,
         "openblas" => KernelBackend.OpenBlas,
-        _ => throw new ArgumentException($"unknown kernel backend '{name}'; use one of: {string.Join(", ", Names)}.", nameof(name)),
+        _ => throw new ArgumentException($"unknown kernel backend '{name}'; use one of: {string.Join(", ", Names)}."), // a user's input: no parameter name in the message
     };
 
     /// <summary>Creates a kernel for <paramref name="model"/> able to step up to <paramref name="maxBatchSize"/> sequences at once.</summary>

@@ -40,6 +40,14 @@ public sealed class BatchingSqlSnapshotStore : SqlSnapshotStore
     protected override Task SaveAsync(SnapshotMetadata metadata, object snapshot, CancellationToken cancellationToken = default) =>
         _saves.Add(_serializer.Serialize(metadata, snapshot).Get());
 
+    /// <summary>
+    /// Ignored. The keeper writes one snapshot per sequence, always at sequence number 1 (an insert-or-replace,
+    /// atomic in its transaction). Akka.Persistence deletes a snapshot by its metadata after a failed save, which
+    /// here would delete the previous good state that the failed overwrite left intact. Deleting a sequence's
+    /// state goes through <c>DeleteSnapshots</c> (by criteria), which still deletes.
+    /// </summary>
+    protected override Task DeleteAsync(SnapshotMetadata metadata, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
     /// <inheritdoc />
     protected override Task<SelectedSnapshot?> LoadAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken = default) =>
         criteria.MaxSequenceNr == long.MaxValue && criteria.MaxTimeStamp == DateTime.MaxValue

@@ -156,10 +156,10 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
         string? failure = done.Reply switch
         {
             LoadSnapshotResult or SaveSnapshotSuccess or DeleteSnapshotsSuccess => null,
-            LoadSnapshotFailed f => f.Cause.Message,
-            SaveSnapshotFailure f => f.Cause.Message,
-            DeleteSnapshotsFailure f => f.Cause.Message,
-            Exception e => e.Message,
+            LoadSnapshotFailed f => f.Cause.GetBaseException().Message,
+            SaveSnapshotFailure f => f.Cause.GetBaseException().Message,
+            DeleteSnapshotsFailure f => f.Cause.GetBaseException().Message,
+            Exception e => e.GetBaseException().Message,
             var other => $"unexpected reply {other?.GetType().Name}",
         };
         if (op.Kind == OpKind.Load && done.Reply is LoadSnapshotFailed { Cause: var cause } && IsUnreadable(cause))

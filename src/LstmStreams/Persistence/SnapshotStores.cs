@@ -19,7 +19,11 @@ public static class SnapshotStores
         ArgumentNullException.ThrowIfNull(settings);
         var store = settings.Store;
         if (store.Kind == StoreKind.None) return null;
-        if (store.Kind == StoreKind.Sqlite) EnsureFolder(store.Target);
+        if (store.Kind == StoreKind.Sqlite)
+        {
+            EnsureFolder(store.Target);
+            UseWriteAheadLog(store.Target);
+        }
         lock (Gate)
         {
             var extended = (ExtendedActorSystem)system;
@@ -35,6 +39,27 @@ public static class SnapshotStores
         }
 
         return system.ActorOf(SnapshotKeeper.Props(system, store.PluginId, settings, metrics), name);
+    }
+
+    /// <summary>
+    /// Puts the SQLite file in write-ahead-log mode (a property of the file, kept across opens): a commit then
+    /// appends to the log instead of rewriting pages through a rollback journal (fewer disk flushes per
+    /// commit), and loads are not blocked by a write.
+    /// </summary>
+    private static void UseWriteAheadLog(string path)
+    {
+        try
+        {
+            using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.GetFullPath(path)}");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA journal_mode=WAL;";
+            command.ExecuteNonQuery();
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            throw new ArgumentException($"store sqlite:{path}: the file cannot be opened as an SQLite database ({e.Message}). Choose another path with --store sqlite:PATH.", e);
+        }
     }
 
     private static void EnsureFolder(string path)

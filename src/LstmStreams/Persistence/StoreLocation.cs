@@ -73,7 +73,7 @@ public sealed record StoreLocation(StoreKind Kind, string Target)
         : "lstm-streams.stores.s" + ((uint)StringComparer.Ordinal.GetHashCode(Kind + "|" + Target)).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The plugin's configuration at <see cref="PluginId"/> (Akka.Persistence.Sql for SQLite and
-    /// PostgreSQL: its defaults, our connection, provider and table mapping); null for memory and none.</summary>
+    /// PostgreSQL: our connection, provider and table mapping over the plugin's defaults); null for memory and none.</summary>
     internal Config? PluginConfig()
     {
         if (Kind is StoreKind.None or StoreKind.Memory) return null;
@@ -92,12 +92,27 @@ public sealed record StoreLocation(StoreKind Kind, string Target)
             mapping = "postgresql";
         }
 
-        var ours = ConfigurationFactory.ParseString(
-            $"class = \"LstmStreams.Persistence.BatchingSqlSnapshotStore, LstmStreams\"\nplugin-id = \"{PluginId}\"\nprovider-name = \"{provider}\"\ntable-mapping = {mapping}\nauto-initialize = true\nwarn-on-auto-init-fail = false")
-            .WithFallback(ConfigurationFactory.ParseString("connection-string = " + Quote(connection)))
-            .WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultSnapshotConfiguration);
-        // Config.Root leaves out fallbacks: place the merged text under the plugin's path.
-        return ConfigurationFactory.ParseString($"{PluginId} {{\n{ours.ToString(includeFallback: true)}\n}}");
+        // Only our keys, every value quoted: SqlSnapshotStore falls back to its own defaults
+        // (SqlPersistence.DefaultSnapshotConfiguration) and Akka.Persistence to snapshot-store-plugin-fallback.
+        // (Round-tripping the defaults through Config.ToString is not safe: it writes "" and null as nothing and
+        // a string without spaces unquoted, so the next key became a value and "Host=…;Port=…" failed to parse.)
+        var defaults = Akka.Persistence.Sql.SqlPersistence.DefaultSnapshotConfiguration;
+        return ConfigurationFactory.ParseString(string.Join('\n',
+            $"{PluginId} {{",
+            // Akka.Persistence.Sql's store with group commit and batched loads (BatchingSqlSnapshotStore).
+            "class = " + Quote(typeof(BatchingSqlSnapshotStore).AssemblyQualifiedName!.Split(',')[0] + ", LstmStreams"),
+            "plugin-dispatcher = " + Quote(defaults.GetString("plugin-dispatcher")),
+            "plugin-id = " + Quote(PluginId),
+            "connection-string = " + Quote(connection),
+            "provider-name = " + Quote(provider),
+            "table-mapping = " + Quote(mapping),
+            "auto-initialize = true",
+            "warn-on-auto-init-fail = false",
+            // Akka.Persistence's circuit breaker (5 failures open it for 60 s) would hold back the keeper's own
+            // retries for a minute after the store is back and replace every failure's cause with "Circuit
+            // Breaker is open": the keeper already backs off, so the breaker never opens.
+            "circuit-breaker.max-failures = " + int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "}"));
     }
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";

@@ -12,7 +12,9 @@ namespace LstmStreams.Sequences;
 /// </summary>
 public sealed class SequenceState
 {
+    private const long NoT = long.MinValue; // "no t": a long? would cost 8 more bytes per sequence, twice
     private int _inFlight;
+    private long _lastT = NoT, _appliedT = NoT;
     private volatile bool _closing;
 
     /// <summary>A zero state.</summary>
@@ -38,7 +40,11 @@ public sealed class SequenceState
 
     /// <summary>The largest explicit t accepted so far (null: none since the start or the last end). An
     /// observation with an explicit t not above it is a replayed duplicate. Written by whoever submits.</summary>
-    internal long? LastT { get; set; }
+    internal long? LastT
+    {
+        get => _lastT == NoT ? null : _lastT;
+        set => _lastT = value ?? NoT;
+    }
 
     /// <summary>When an observation was last submitted (Stopwatch ticks).</summary>
     internal long LastActivity { get; set; }
@@ -52,7 +58,11 @@ public sealed class SequenceState
     internal long AppliedCount { get; set; }
 
     /// <summary>The last explicit t among the applied steps (null: none since the start or the last end).</summary>
-    internal long? AppliedT { get; set; }
+    internal long? AppliedT
+    {
+        get => _appliedT == NoT ? null : _appliedT;
+        set => _appliedT = value ?? NoT;
+    }
 
     /// <summary>Steps applied since the state was last written to the store (0: the store has it).</summary>
     internal int UnsavedSteps { get; set; }

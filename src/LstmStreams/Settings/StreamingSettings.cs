@@ -71,35 +71,41 @@ public sealed record StreamingSettings
         var section = merged.GetConfig("lstm-streams");
         var settings = new StreamingSettings
         {
-            MaxBatchSize = section.GetInt("max-batch-size"),
-            MaxBatchDelay = section.GetTimeSpan("max-batch-delay"),
-            MaxInFlight = section.GetInt("max-in-flight"),
-            Passivation = section.GetString("passivation").Trim().ToLowerInvariant() switch
+            MaxBatchSize = Read(section, "max-batch-size", c => c.GetInt("max-batch-size")),
+            MaxBatchDelay = Read(section, "max-batch-delay", c => c.GetTimeSpan("max-batch-delay")),
+            MaxInFlight = Read(section, "max-in-flight", c => c.GetInt("max-in-flight")),
+            Passivation = Read(section, "passivation", c => c.GetString("passivation")).Trim().ToLowerInvariant() switch
             {
                 "idle" => PassivationMode.Idle,
                 "never" => PassivationMode.Never,
                 var other => throw new ArgumentException($"lstm-streams.passivation = \"{other}\": use \"idle\" or \"never\"."),
             },
-            IdleTimeout = section.GetTimeSpan("idle-timeout"),
-            Kernel = StepKernels.Parse(section.GetString("kernel")),
-            MaxAbsFeature = (float)section.GetDouble("max-abs-feature"),
-            ComputeDispatcher = section.GetString("compute-dispatcher"),
-            RegionDispatcher = section.GetString("region-dispatcher"),
-            SequenceDispatcher = section.GetString("sequence-dispatcher"),
-            KernelThreads = section.GetInt("kernel-threads"),
+            IdleTimeout = Read(section, "idle-timeout", c => c.GetTimeSpan("idle-timeout")),
+            Kernel = Read(section, "kernel", c => StepKernels.Parse(c.GetString("kernel"))),
+            MaxAbsFeature = (float)Read(section, "max-abs-feature", c => c.GetDouble("max-abs-feature")),
+            ComputeDispatcher = Read(section, "compute-dispatcher", c => c.GetString("compute-dispatcher")),
+            RegionDispatcher = Read(section, "region-dispatcher", c => c.GetString("region-dispatcher")),
+            SequenceDispatcher = Read(section, "sequence-dispatcher", c => c.GetString("sequence-dispatcher")),
+            KernelThreads = Read(section, "kernel-threads", c => c.GetInt("kernel-threads")),
             Persistence = ReadPersistence(section.GetConfig("persistence")),
         };
         settings.Validate();
         return settings;
     }
 
+    /// <summary>The largest max-batch-size accepted.</summary>
+    public const int MaxBatchSizeLimit = 65_536;
+
+    /// <summary>The largest max-in-flight accepted.</summary>
+    public const int MaxInFlightLimit = 16_777_216;
+
     /// <summary>Checks every value; the message names the HOCON key and the fix.</summary>
     public void Validate()
     {
-        if (MaxBatchSize < 1)
-            throw new ArgumentException($"lstm-streams.max-batch-size = {MaxBatchSize}: must be at least 1.");
-        if (MaxInFlight < 1)
-            throw new ArgumentException($"lstm-streams.max-in-flight = {MaxInFlight}: must be at least 1.");
+        if (MaxBatchSize is < 1 or > MaxBatchSizeLimit)
+            throw new ArgumentException($"lstm-streams.max-batch-size = {MaxBatchSize}: must be between 1 and {MaxBatchSizeLimit} (batches beyond a few thousand gain nothing and the kernel's workspaces grow with it).");
+        if (MaxInFlight is < 1 or > MaxInFlightLimit)
+            throw new ArgumentException($"lstm-streams.max-in-flight = {MaxInFlight}: must be between 1 and {MaxInFlightLimit}.");
         if (MaxBatchDelay < TimeSpan.Zero)
             throw new ArgumentException($"lstm-streams.max-batch-delay = {MaxBatchDelay}: must not be negative.");
         if (IdleTimeout <= TimeSpan.Zero)
@@ -116,7 +122,7 @@ public sealed record StreamingSettings
         StoreLocation store;
         try
         {
-            store = StoreLocation.Parse(section.GetString("store"));
+            store = StoreLocation.Parse(Read(section, "persistence.store", c => c.GetString("store")));
         }
         catch (ArgumentException e)
         {
@@ -126,20 +132,37 @@ public sealed record StreamingSettings
         return new PersistenceSettings
         {
             Store = store,
-            SnapshotEvery = section.GetInt("snapshot-every"),
-            SnapshotInterval = section.GetTimeSpan("snapshot-interval"),
-            OnShapeMismatch = section.GetString("on-shape-mismatch").Trim().ToLowerInvariant() switch
+            SnapshotEvery = Read(section, "persistence.snapshot-every", c => c.GetInt("snapshot-every")),
+            SnapshotInterval = Read(section, "persistence.snapshot-interval", c => c.GetTimeSpan("snapshot-interval")),
+            OnShapeMismatch = Read(section, "persistence.on-shape-mismatch", c => c.GetString("on-shape-mismatch")).Trim().ToLowerInvariant() switch
             {
                 "refuse" => ShapeMismatchPolicy.Refuse,
                 "start-fresh" => ShapeMismatchPolicy.StartFresh,
                 var other => throw new ArgumentException($"lstm-streams.persistence.on-shape-mismatch = \"{other}\": use \"refuse\" or \"start-fresh\"."),
             },
-            Parallelism = section.GetInt("parallelism"),
-            RetryMinBackoff = section.GetTimeSpan("retry-min-backoff"),
-            RetryMaxBackoff = section.GetTimeSpan("retry-max-backoff"),
-            OperationTimeout = section.GetTimeSpan("operation-timeout"),
-            PersistenceIdPrefix = section.GetString("persistence-id-prefix"),
+            Parallelism = Read(section, "persistence.parallelism", c => c.GetInt("parallelism")),
+            RetryMinBackoff = Read(section, "persistence.retry-min-backoff", c => c.GetTimeSpan("retry-min-backoff")),
+            RetryMaxBackoff = Read(section, "persistence.retry-max-backoff", c => c.GetTimeSpan("retry-max-backoff")),
+            OperationTimeout = Read(section, "persistence.operation-timeout", c => c.GetTimeSpan("operation-timeout")),
+            PersistenceIdPrefix = Read(section, "persistence.persistence-id-prefix", c => c.GetString("persistence-id-prefix")),
         };
+    }
+
+    /// <summary>Reads one key; a value of the wrong type (or one Akka's parser refuses) names the key.</summary>
+    private static T Read<T>(Config section, string key, Func<Config, T> read)
+    {
+        try
+        {
+            return read(section);
+        }
+        catch (ArgumentException e) when (e.Message.StartsWith("lstm-streams.", StringComparison.Ordinal))
+        {
+            throw;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new ArgumentException($"lstm-streams.{key}: {e.Message.Replace(" (Parameter 'name')", "", StringComparison.Ordinal)}", e);
+        }
     }
 
     private static Config LoadReference()

@@ -15,10 +15,14 @@ public sealed class CsvObservations
     private readonly int[] _features;
     private readonly int _columns;
 
-    private CsvObservations(int seq, int t, int reset, int end, int[] features, int columns)
+    private CsvObservations(int seq, int t, int reset, int end, int[] features, int columns, IReadOnlyList<string> featureNames)
     {
         (_seq, _t, _reset, _end, _features, _columns) = (seq, t, reset, end, features, columns);
+        FeatureNames = featureNames;
     }
+
+    /// <summary>The feature columns' names, in header order: x_t has one value per name.</summary>
+    public IReadOnlyList<string> FeatureNames { get; }
 
     /// <summary>Reads the header line.</summary>
     /// <exception cref="FormatException">No <c>seq</c> column or no feature column.</exception>
@@ -31,7 +35,7 @@ public sealed class CsvObservations
         int t = Find("t"), reset = Find("reset"), end = Find("end");
         var features = Enumerable.Range(0, names.Count).Where(i => i != seq && i != t && i != reset && i != end).ToArray();
         if (features.Length == 0) throw new FormatException($"the CSV header \"{header}\" has no feature columns.");
-        return new CsvObservations(seq, t, reset, end, features, names.Count);
+        return new CsvObservations(seq, t, reset, end, features, names.Count, features.Select(i => names[i]).ToList());
     }
 
     /// <summary>Parses one data line; never throws for bad input.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using LstmStreams.Pipeline;
@@ -122,8 +123,10 @@ public static class JsonlObservations
     {
         if (!reader.TryGetDouble(out double value))
             throw new FormatException($"\"x\"[{index}] is not a number");
-        // Out-of-range doubles become ±Infinity here and are rejected as non-finite by the compute stage.
-        return (float)value;
+        float single = (float)value;
+        if (float.IsInfinity(single))
+            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"\"x\"[{index}] = {value:G6} is beyond float32's range (±3.4e38): scale the input"));
+        return single;
     }
 
     private static bool ReadBool(ref Utf8JsonReader reader, string name)

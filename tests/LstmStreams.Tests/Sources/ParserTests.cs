@@ -29,6 +29,7 @@ public sealed class ParserTests
     [InlineData("""{"seq": "a", "x": [1]""", "not valid JSON")]
     [InlineData("""{"seq": "a", "x": [1]} {}""", "not valid JSON")]
     [InlineData("""   """, "empty line")]
+    [InlineData("""{"seq": "a", "x": [1e39]}""", "\"x\"[0] = 1E+39 is beyond float32's range")]
     public void Jsonl_turns_bad_lines_into_error_records(string text, string reason)
     {
         var line = JsonlObservations.Parse(text, 9);
@@ -49,5 +50,6 @@ public sealed class ParserTests
         Assert.Contains("columns", csv.Parse("1,2,a", 3).Error!.Reason);
         Assert.Contains("not a number", csv.Parse("1,abc,a,2,false", 4).Error!.Reason);
         Assert.Throws<FormatException>(() => CsvObservations.FromHeader("t,x0,x1"));
+        Assert.Equal(["x0", "x1"], csv.FeatureNames);
     }
 }
