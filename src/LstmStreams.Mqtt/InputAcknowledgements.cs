@@ -111,19 +111,7 @@ public sealed class InputAcknowledgements
     /// dropped); it is left for redelivery and the done messages behind it are acknowledged.</summary>
     internal void AbandonPending()
     {
-        lock (_gate)
-        {
-            foreach (var pending in _arrival)
-            {
-                if (pending.Done) continue;
-                _byPosition.Remove(pending.Position);
-                pending.Done = true;
-                pending.Skip = true;
-                Interlocked.Increment(ref _abandoned);
-            }
-
-            AcknowledgeDoneHead();
-        }
+        lock (_gate) Abandon(_ => true);
     }
 
     /// <summary>The source stopped: nothing more is taken, and what it took after <paramref name="lastEmitted"/>
@@ -133,17 +121,24 @@ public sealed class InputAcknowledgements
         lock (_gate)
         {
             _stopped = true;
-            foreach (var pending in _arrival)
-            {
-                if (pending.Position <= lastEmitted || pending.Done) continue;
-                _byPosition.Remove(pending.Position);
-                pending.Done = true;
-                pending.Skip = true;
-                Interlocked.Increment(ref _abandoned);
-            }
-
-            AcknowledgeDoneHead();
+            Abandon(pending => pending.Position > lastEmitted);
         }
+    }
+
+    /// <summary>Leaves the pending messages that <paramref name="which"/> picks unacknowledged, for redelivery,
+    /// and acknowledges the done messages in front of them (under the gate).</summary>
+    private void Abandon(Func<Pending, bool> which)
+    {
+        foreach (var pending in _arrival)
+        {
+            if (pending.Done || !which(pending)) continue;
+            _byPosition.Remove(pending.Position);
+            pending.Done = true;
+            pending.Skip = true;
+            Interlocked.Increment(ref _abandoned);
+        }
+
+        AcknowledgeDoneHead();
     }
 
     /// <summary>The message at <paramref name="position"/> is done (its prediction is at the broker).</summary>

@@ -56,7 +56,7 @@ public sealed class MqttStreamTests : IDisposable
 
         Assert.Empty(errors);
         Assert.All(collector.Messages, m => Assert.Equal("plant/pred/" + JsonDocument.Parse(m.Payload).RootElement.GetProperty("seq").GetString(), m.Topic));
-        AssertMatches(ReadExpected(Path.Combine(Fixtures, "interleaved_expected.jsonl")), collector.Predictions());
+        AssertMatches(LstmStreams.Tests.Shared.PredictionFiles.Read(Path.Combine(Fixtures, "interleaved_expected.jsonl")), collector.Predictions());
         Assert.Equal(0, run.Input.Unacknowledged);
     }
 
@@ -230,20 +230,6 @@ public sealed class MqttStreamTests : IDisposable
         }
 
         return (messages, expected);
-    }
-
-    private static Dictionary<string, List<(long T, float[] Y)>> ReadExpected(string path)
-    {
-        var result = new Dictionary<string, List<(long, float[])>>();
-        foreach (string line in File.ReadLines(path))
-        {
-            var root = JsonDocument.Parse(line).RootElement;
-            string seq = root.GetProperty("seq").GetString()!;
-            if (!result.TryGetValue(seq, out var list)) result[seq] = list = new();
-            list.Add((root.GetProperty("t").GetInt64(), root.GetProperty("y").EnumerateArray().Select(v => v.GetSingle()).ToArray()));
-        }
-
-        return result;
     }
 
     /// <summary>Every sequence has exactly PyTorch's (t, y) rows, compared in t order within 1e-5.</summary>

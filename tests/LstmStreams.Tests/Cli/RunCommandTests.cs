@@ -27,8 +27,8 @@ public sealed class RunCommandTests : IDisposable
 
         Assert.Equal(0, exit);
         Assert.Equal("", File.ReadAllText(errors));
-        var want = ReadPredictions(Path.Combine(Fixtures, expected));
-        var got = ReadPredictions(output);
+        var want = Shared.PredictionFiles.Read(Path.Combine(Fixtures, expected));
+        var got = Shared.PredictionFiles.Read(output);
         Assert.Equal(want.Count, got.Count);
         foreach (var (seq, rows) in want)
         {
@@ -63,7 +63,7 @@ public sealed class RunCommandTests : IDisposable
         var errorLines = File.ReadAllLines(errors).Select(l => JsonDocument.Parse(l).RootElement).OrderBy(e => e.GetProperty("position").GetInt64()).ToList();
         Assert.Equal([2L, 3, 4, 5], errorLines.Select(e => e.GetProperty("position").GetInt64()));
         Assert.Contains("takes 4", errorLines[1].GetProperty("error").GetString());
-        Assert.Equal([0L, 1], ReadPredictions(output)["a"].Select(p => p.T));
+        Assert.Equal([0L, 1], Shared.PredictionFiles.Read(output)["a"].Select(p => p.T));
     }
 
     [Fact]
@@ -158,19 +158,5 @@ public sealed class RunCommandTests : IDisposable
         var command = new System.CommandLine.Command("test");
         shared.AddTo(command);
         return shared.Read(command.Parse(args));
-    }
-
-    private static Dictionary<string, List<(long T, float[] Y)>> ReadPredictions(string path)
-    {
-        var result = new Dictionary<string, List<(long, float[])>>();
-        foreach (string line in File.ReadLines(path))
-        {
-            var root = JsonDocument.Parse(line).RootElement;
-            string seq = root.GetProperty("seq").GetString()!;
-            if (!result.TryGetValue(seq, out var list)) result[seq] = list = new();
-            list.Add((root.GetProperty("t").GetInt64(), root.GetProperty("y").EnumerateArray().Select(v => v.GetSingle()).ToArray()));
-        }
-
-        return result;
     }
 }
