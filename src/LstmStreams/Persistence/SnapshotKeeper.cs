@@ -25,6 +25,7 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
     private readonly Queue<string> _writes = new();
     private readonly Queue<(string Id, IActorRef ReplyTo)> _loads = new();
     private readonly List<IActorRef> _flushWaiters = new();
+    private readonly Dictionary<string, Op> _savesInFlight = new(StringComparer.Ordinal); // by persistence id
     private int _outstanding;
     private TimeSpan _backoff = TimeSpan.Zero;
     private bool _paused;
@@ -79,6 +80,12 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
                 break;
             case Done done:
                 OnDone(done);
+                break;
+            case SaveSnapshotSuccess saved when _savesInFlight.Remove(saved.Metadata.PersistenceId, out var savedOp):
+                OnDone(new Done(savedOp, saved));
+                break;
+            case SaveSnapshotFailure failed when _savesInFlight.Remove(failed.Metadata.PersistenceId, out var failedOp):
+                OnDone(new Done(failedOp, failed));
                 break;
             case Resume:
                 _paused = false;
@@ -143,6 +150,15 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
     private void Start(Op op, object request)
     {
         _outstanding++;
+        if (request is SaveSnapshot save)
+        {
+            // A save's reply names its persistence id, and one write per sequence is in flight at most: told
+            // directly, without an Ask's temporary actor and timer (the store's own call timeout still answers).
+            _savesInFlight.Add(save.Metadata.PersistenceId, op);
+            _store.Tell(save, Self);
+            return;
+        }
+
         var self = Self;
         _store.Ask<object>(request, _settings.OperationTimeout).ContinueWith(
             task => self.Tell(new Done(op, task.IsCompletedSuccessfully ? task.Result : task.Exception?.GetBaseException() ?? new TimeoutException())),
