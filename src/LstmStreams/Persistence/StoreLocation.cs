@@ -51,6 +51,7 @@ public sealed record StoreLocation(StoreKind Kind, string Target)
             "none" when rest.Length == 0 => None,
             "memory" when rest.Length == 0 => new StoreLocation(StoreKind.Memory, ""),
             "sqlite" => new StoreLocation(StoreKind.Sqlite, rest.Length == 0 ? DefaultSqlitePath : rest),
+            "postgres" or "postgresql" when rest.StartsWith("//", StringComparison.Ordinal) => new StoreLocation(StoreKind.Postgres, FromUri(trimmed)),
             "postgres" or "postgresql" when rest.Length > 0 => new StoreLocation(StoreKind.Postgres, rest),
             _ => throw new ArgumentException(
                 $"store \"{text}\" is not understood: use none, memory, sqlite:PATH (e.g. sqlite:{DefaultSqlitePath}) " +
@@ -113,6 +114,43 @@ public sealed record StoreLocation(StoreKind Kind, string Target)
             // Breaker is open": the keeper already backs off, so the breaker never opens.
             "circuit-breaker.max-failures = " + int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "}"));
+    }
+
+    /// <summary>A libpq-style URI (<c>postgres://user:password@host:port/database?sslmode=require</c>) as an
+    /// Npgsql connection string.</summary>
+    private static string FromUri(string text)
+    {
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
+            throw new ArgumentException($"store \"{MaskUriPassword(text)}\" is not a valid PostgreSQL URI: use postgres://USER:PASSWORD@HOST:PORT/DATABASE or postgres:Host=…;Username=…;Database=….");
+        var parts = new List<string> { "Host=" + uri.Host };
+        if (!uri.IsDefaultPort && uri.Port > 0) parts.Add("Port=" + uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (uri.UserInfo.Length > 0)
+        {
+            string[] user = uri.UserInfo.Split(':', 2);
+            parts.Add("Username=" + Uri.UnescapeDataString(user[0]));
+            if (user.Length == 2) parts.Add("Password=" + Uri.UnescapeDataString(user[1]));
+        }
+
+        string database = Uri.UnescapeDataString(uri.AbsolutePath.Trim('/'));
+        if (database.Length > 0) parts.Add("Database=" + database);
+        foreach (string pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] kv = pair.Split('=', 2);
+            string key = Uri.UnescapeDataString(kv[0]).ToLowerInvariant() switch
+            {
+                "sslmode" => "SSL Mode",
+                var other => other,
+            };
+            parts.Add(key + "=" + (kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : ""));
+        }
+
+        return string.Join(';', parts);
+    }
+
+    private static string MaskUriPassword(string text)
+    {
+        int at = text.IndexOf('@', StringComparison.Ordinal), colon = text.IndexOf(':', text.IndexOf("//", StringComparison.Ordinal) + 2);
+        return at > 0 && colon > 0 && colon < at ? text[..(colon + 1)] + "***" + text[at..] : text;
     }
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";

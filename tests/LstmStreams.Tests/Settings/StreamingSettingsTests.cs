@@ -29,6 +29,8 @@ public sealed class StreamingSettingsTests
     [InlineData("sqlite:data/x.db", "sqlite:data/x.db")]
     [InlineData("sqlite", "sqlite:data/{model}.db")]
     [InlineData("postgres:Host=127.0.0.1;Username=u;Password=hunter2;Database=d", "postgres:Host=127.0.0.1;Username=u;Password=***;Database=d")]
+    [InlineData("postgres://u:hunter2@db.local:5433/fleet?sslmode=require", "postgres:Host=db.local;Port=5433;Username=u;Password=***;Database=fleet;SSL Mode=require")]
+    [InlineData("postgresql://u@127.0.0.1/d", "postgres:Host=127.0.0.1;Username=u;Database=d")]
     public void Store_locations_parse_and_never_show_a_password(string text, string shown)
     {
         var settings = StreamingSettings.FromConfig(ConfigurationFactory.ParseString($"lstm-streams.persistence.store = \"{text}\""));
