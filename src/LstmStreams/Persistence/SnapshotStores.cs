@@ -19,11 +19,7 @@ public static class SnapshotStores
         ArgumentNullException.ThrowIfNull(settings);
         var store = settings.Store;
         if (store.Kind == StoreKind.None) return null;
-        if (store.Kind == StoreKind.Sqlite)
-        {
-            EnsureFolder(store.Target);
-            UseWriteAheadLog(store.Target);
-        }
+        Prepare(store);
         lock (Gate)
         {
             var extended = (ExtendedActorSystem)system;
@@ -39,6 +35,34 @@ public static class SnapshotStores
         }
 
         return system.ActorOf(SnapshotKeeper.Props(system, store.PluginId, settings, metrics), name);
+    }
+
+    /// <summary>
+    /// Checks what can be checked before a stream starts, so a mistake is an error up front rather than a
+    /// failed stage: for SQLite the folder is created and the file opened (write-ahead-log mode); for PostgreSQL
+    /// the connection string is parsed (the server is not contacted: a store that is down is retried later).
+    /// </summary>
+    /// <exception cref="ArgumentException">The store cannot be used; the message names it and the fix.</exception>
+    public static void Prepare(StoreLocation store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        if (store.Kind == StoreKind.Sqlite)
+        {
+            EnsureFolder(store.Target);
+            UseWriteAheadLog(store.Target);
+        }
+        else if (store.Kind == StoreKind.Postgres)
+        {
+            try
+            {
+                _ = new Npgsql.NpgsqlConnectionStringBuilder(store.Target);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"store {store}: the connection string is not valid ({e.Message.Replace(store.Target, "…", StringComparison.Ordinal)}). " +
+                    "Use postgres:Host=HOST;Port=5432;Username=USER;Password=…;Database=DB or postgres://USER:PASSWORD@HOST:PORT/DB.", e);
+            }
+        }
     }
 
     /// <summary>

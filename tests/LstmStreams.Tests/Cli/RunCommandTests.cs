@@ -125,6 +125,26 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_store_that_cannot_be_used_is_refused_before_the_stream_starts()
+    {
+        string model = Path.Combine(Fixtures, "lstm_2l_head_sigmoid.safetensors"), input = Path.Combine(Fixtures, "interleaved.jsonl");
+        string notADatabase = Path.Combine(_folder, "state.db"), output = Path.Combine(_folder, "out.jsonl");
+        File.WriteAllText(notADatabase, "this is not an SQLite file, it is long enough to have a header");
+        (Akka.Configuration.Config, StreamingSettings) With(string store) =>
+            (Akka.Configuration.ConfigurationFactory.Empty, StreamingSettings.Default with
+            {
+                Persistence = StreamingSettings.Default.Persistence with { Store = LstmStreams.Persistence.StoreLocation.Parse(store) },
+            });
+
+        Assert.Equal(2, RunCommand.Execute(model, input, output, null, null, null, () => With("sqlite:" + notADatabase)));
+        Assert.Equal(2, RunCommand.Execute(model, input, output, null, null, null, () => With("postgres:Hostx=1;=;Password=secret")));
+        Assert.False(File.Exists(output), "nothing runs on a store that cannot be used");
+        var error = Assert.Throws<ArgumentException>(() => LstmStreams.Persistence.SnapshotStores.Prepare(LstmStreams.Persistence.StoreLocation.Parse("postgres:Hostx=1;=;Password=secret")));
+        Assert.DoesNotContain("secret", error.Message);
+        Assert.Contains("connection string is not valid", error.Message);
+    }
+
+    [Fact]
     public void An_unknown_kernel_or_a_missing_config_file_is_an_error_naming_it()
     {
         var kernel = Assert.Throws<ArgumentException>(() => ReadShared("--kernel", "turbo"));
