@@ -81,7 +81,12 @@ public sealed class SequenceActor : UntypedActor
     }
 
     /// <inheritdoc />
-    protected override void PostStop() => _stopRetry?.Cancel();
+    protected override void PostStop()
+    {
+        _stopRetry?.Cancel();
+        _state?.TryClose(); // stopped otherwise than by passivation (a failure): the stage must not step it again
+        Context.Parent.Tell(new SequenceStopped(Self), Self);
+    }
 
     private void Submit(SequenceState state, Observation observation)
     {

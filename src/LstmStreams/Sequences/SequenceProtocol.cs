@@ -42,3 +42,8 @@ public sealed class StopSequence
 /// <param name="Messages">The messages; only the first <paramref name="Count"/> are valid.</param>
 /// <param name="Count">How many.</param>
 public sealed record SequenceMessageBatch(ISequenceMessage[] Messages, int Count);
+
+/// <summary>Sequence → region, from the sequence's PostStop: it has stopped; messages buffered for it go to a
+/// successor. (Instead of a death watch, which costs memory in both actor cells for every live sequence.)</summary>
+/// <param name="Actor">The sequence actor that stopped.</param>
+public sealed record SequenceStopped(Akka.Actor.IActorRef Actor);
