@@ -63,28 +63,37 @@ public sealed class CliRestartTests : IDisposable
         string firstOut = Path.Combine(_folder, "first.jsonl");
         using (var first = Start($"run --model \"{Model}\" --input - --output \"{firstOut}\" --store \"{store}\" --config \"{config}\""))
         {
-            foreach (string line in lines.Take(half)) first.StandardInput.WriteLine(line);
-            first.StandardInput.Flush();
-            WaitFor(() => File.Exists(firstOut) && LinesIn(firstOut) == half, "the first half's predictions");
-            if (kill)
+            try
             {
-                Thread.Sleep(2000); // several snapshot intervals
-                first.Kill(entireProcessTree: true);
-            }
-            else
-            {
-                first.StandardInput.Close();
-            }
+                foreach (string line in lines.Take(half)) first.StandardInput.WriteLine(line);
+                first.StandardInput.Flush();
+                WaitFor(() => File.Exists(firstOut) && LinesIn(firstOut) == half, "the first half's predictions");
+                if (kill)
+                {
+                    Thread.Sleep(2000); // several snapshot intervals
+                    first.Kill(entireProcessTree: true);
+                }
+                else
+                {
+                    first.StandardInput.Close();
+                }
 
-            Assert.True(first.WaitForExit(60_000), "the first run did not stop");
-            if (!kill) Assert.Equal(0, first.ExitCode);
+                Assert.True(first.WaitForExit(60_000), "the first run did not stop");
+                if (!kill) Assert.Equal(0, first.ExitCode);
+            }
+            finally
+            {
+                if (!first.HasExited) first.Kill(entireProcessTree: true); // a failed assertion leaves no process behind
+            }
         }
 
         // Second process: the whole input replayed, as an at-least-once source would after a crash.
         string secondOut = Path.Combine(_folder, "second.jsonl"), secondErrors = Path.Combine(_folder, "second-errors.jsonl");
         using (var second = Start($"run --model \"{Model}\" --input \"{all}\" --output \"{secondOut}\" --errors \"{secondErrors}\" --store \"{store}\" --config \"{config}\""))
         {
-            Assert.True(second.WaitForExit(60_000), "the second run did not finish");
+            bool finished = second.WaitForExit(60_000);
+            if (!finished) second.Kill(entireProcessTree: true);
+            Assert.True(finished, "the second run did not finish");
             Assert.Equal(0, second.ExitCode);
         }
 
