@@ -34,7 +34,7 @@ internal static class RunCommand
         Mqtt.MqttSettings mqtt, string? errorsPath)
     {
         using var errorWriter = new JsonlWriter(errorsPath is null ? Console.OpenStandardError() : File.Create(errorsPath), ownsStream: errorsPath is not null);
-        using var system = StreamRunner.CreateSystem(config);
+        var system = StreamRunner.CreateSystem(config); // terminated in finally, with a bound: a source blocked reading an idle pipe never stops
         using var cancel = new CancellationTokenSource();
         using var signals = MqttRunner.StopOnSignals(cancel);
         try
@@ -48,7 +48,7 @@ internal static class RunCommand
         }
         finally
         {
-            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            system.Terminate().Wait(TimeSpan.FromSeconds(3)); // the stream is done; only a source blocked on an idle input may linger
         }
     }
 
@@ -142,7 +142,7 @@ internal static class RunCommand
 
         using var predictionsOwner = predictions;
         using var errorsOwner = errorWriter;
-        using var system = StreamRunner.CreateSystem(config);
+        var system = StreamRunner.CreateSystem(config); // terminated in finally, with a bound: a source blocked reading an idle pipe never stops
         using var cancel = new CancellationTokenSource();
         // Ctrl-C and SIGTERM stop reading input; what was admitted is emitted and every state is written.
         Console.CancelKeyPress += (_, e) =>
@@ -155,6 +155,7 @@ internal static class RunCommand
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
         {
             context.Cancel = true;
+            Console.Error.WriteLine("stopping (SIGTERM): emitting what was admitted and writing sequence states");
             cancel.Cancel();
         });
         try
@@ -183,7 +184,7 @@ internal static class RunCommand
         }
         finally
         {
-            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            system.Terminate().Wait(TimeSpan.FromSeconds(3)); // the stream is done; only a source blocked on an idle input may linger
         }
     }
 

@@ -34,6 +34,9 @@ internal static class StreamRunner
             akka.log-dead-letters = off
             akka.log-dead-letters-during-shutdown = off
             akka.coordinated-shutdown.phases.actor-system-terminate.timeout = 60s
+            # The commands terminate the system themselves, with a bound; at process exit Akka's hook would wait
+            # for every actor, and a source blocked reading an idle pipe never stops.
+            akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
             """).WithFallback(config).WithFallback(StreamingSettings.ReferenceConfig));
 
     public static RunSummary Run(ActorSystem system, RecurrentModel model, StreamingSettings settings, Source<ParsedLine, NotUsed> lines,
