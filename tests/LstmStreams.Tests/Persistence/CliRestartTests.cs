@@ -40,10 +40,12 @@ public sealed class CliRestartTests : IDisposable
                 e => e.GetProperty("y").EnumerateArray().Select(v => v.GetSingle()).ToArray());
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Run_restarted_on_the_same_store_continues_exactly_and_drops_replayed_observations(bool kill)
+    [InlineData("stdin-closed")]
+    [InlineData("sigterm")]
+    [InlineData("sigkill")]
+    public void Run_restarted_on_the_same_store_continues_exactly_and_drops_replayed_observations(string stop)
     {
+        bool kill = stop == "sigkill";
         var lines = InputLines(sequences: 120, steps: 10, seed: 21);
         string all = Path.Combine(_folder, "all.jsonl");
         File.WriteAllLines(all, lines);
@@ -73,12 +75,18 @@ public sealed class CliRestartTests : IDisposable
                     Thread.Sleep(2000); // several snapshot intervals
                     first.Kill(entireProcessTree: true);
                 }
+                else if (stop == "sigterm")
+                {
+                    // A service manager's stop, with the input still open and idle: graceful, every state written.
+                    using var signal = Process.Start("kill", $"-TERM {first.Id}");
+                    signal.WaitForExit();
+                }
                 else
                 {
                     first.StandardInput.Close();
                 }
 
-                Assert.True(first.WaitForExit(60_000), "the first run did not stop");
+                Assert.True(first.WaitForExit(30_000), $"the first run did not stop ({stop})");
                 if (!kill) Assert.Equal(0, first.ExitCode);
             }
             finally
