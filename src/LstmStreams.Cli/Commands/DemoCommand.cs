@@ -32,8 +32,7 @@ internal static class DemoCommand
             {
                 var (config, settings) = shared.Read(parse);
                 string modelPath = parse.GetValue(model) ?? Path.Combine(AppContext.BaseDirectory, "models", "demo.safetensors");
-                settings = settings with { Persistence = settings.Persistence with { Store = settings.Persistence.Store.ForModel(modelPath) } };
-                Persistence.SnapshotStores.Prepare(settings.Persistence.Store);
+                settings = SharedOptions.WithStoreFor(settings, modelPath);
                 return Execute(parse.GetValue(sensors), TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(output)!, modelPath, config, settings, Console.Out);
             }
             catch (ArgumentException e)

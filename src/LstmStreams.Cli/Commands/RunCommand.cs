@@ -86,8 +86,7 @@ internal static class RunCommand
         try
         {
             (config, settings) = readSettings();
-            settings = settings with { Persistence = settings.Persistence with { Store = settings.Persistence.Store.ForModel(modelPath) } };
-            Persistence.SnapshotStores.Prepare(settings.Persistence.Store);
+            settings = SharedOptions.WithStoreFor(settings, modelPath);
             if (MqttRunner.IsAddress(inputPath) || MqttRunner.IsAddress(outputPath))
                 return ExecuteMqtt(loaded, config, settings, MqttRunner.Settings(config, inputPath, outputPath), errorsPath);
             inputFormat = InputLines.Guess(inputPath, format);

@@ -104,4 +104,14 @@ internal sealed class SharedOptions
             .Order(StringComparer.Ordinal)
             .ToList();
     }
+
+    /// <summary>The store named after <paramref name="modelPath"/> (<c>{model}</c>) and checked before the stream
+    /// starts (<see cref="Persistence.SnapshotStores.Prepare"/>).</summary>
+    /// <exception cref="ArgumentException">The store cannot be used; the message names it.</exception>
+    public static StreamingSettings WithStoreFor(StreamingSettings settings, string modelPath)
+    {
+        var store = settings.Persistence.Store.ForModel(modelPath);
+        Persistence.SnapshotStores.Prepare(store);
+        return settings with { Persistence = settings.Persistence with { Store = store } };
+    }
 }

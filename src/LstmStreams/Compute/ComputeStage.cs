@@ -250,11 +250,11 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
 
         /// <summary>An admitted observation that will not be stepped (a duplicate, a refused sequence): an
         /// error record, and it leaves in-flight.</summary>
-        private void Reject(Observation observation, string reason)
+        private void Reject(Observation observation, Rejection rejection)
         {
             _inFlight--;
-            _metrics.OnRejectedInFlight(reason);
-            _stage._onError(new ObservationError(observation.Position, observation.SequenceId, reason));
+            _metrics.OnRejectedInFlight(rejection.Kind);
+            _stage._onError(new ObservationError(observation.Position, observation.SequenceId, rejection.Reason, rejection.Kind));
         }
 
         /// <summary>Hands the keeper every live state with unsaved steps (stage thread: no step runs now).</summary>

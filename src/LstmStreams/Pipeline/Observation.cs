@@ -56,8 +56,22 @@ public sealed class Observation : ISequenceMessage
 /// that must acknowledge its input (a broker) can tell which input this output completes.</param>
 public sealed record Prediction(string SequenceId, long T, float[] Y, long Position = 0);
 
+/// <summary>Why an input was not applied, for a consumer that treats the kinds differently (counts, alerts).</summary>
+public enum ObservationErrorKind
+{
+    /// <summary>Malformed or out of range: not JSON, wrong width, NaN/Infinity, a huge value, no id.</summary>
+    Invalid,
+
+    /// <summary>A replay: its explicit t is not after the last t accepted for its sequence; dropped.</summary>
+    Duplicate,
+
+    /// <summary>Its sequence is refused: the stored state does not fit the model (or cannot be read).</summary>
+    Refused,
+}
+
 /// <summary>An input that could not be applied; nothing else is lost or reordered because of it.</summary>
 /// <param name="Position">Source position (line number), 0 when unknown.</param>
 /// <param name="SequenceId">The sequence id when one could be read, else null.</param>
 /// <param name="Reason">What is wrong and how to fix it.</param>
-public sealed record ObservationError(long Position, string? SequenceId, string Reason);
+/// <param name="Kind">Which kind of problem it is.</param>
+public sealed record ObservationError(long Position, string? SequenceId, string Reason, ObservationErrorKind Kind = ObservationErrorKind.Invalid);

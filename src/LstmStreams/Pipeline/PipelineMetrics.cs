@@ -121,11 +121,11 @@ public sealed class PipelineMetrics
     internal void OnRejected() => Volatile.Write(ref _rejected, _rejected + 1);
 
     /// <summary>An admitted observation was rejected after admission (a duplicate, a refused sequence).</summary>
-    internal void OnRejectedInFlight(string reason)
+    internal void OnRejectedInFlight(ObservationErrorKind kind)
     {
         Volatile.Write(ref _rejected, _rejected + 1);
         Volatile.Write(ref _inFlight, _inFlight - 1);
-        if (reason.StartsWith("duplicate", StringComparison.Ordinal)) Volatile.Write(ref _duplicates, _duplicates + 1);
+        if (kind == ObservationErrorKind.Duplicate) Volatile.Write(ref _duplicates, _duplicates + 1);
     }
 
     internal void OnBatch(int size)

@@ -124,8 +124,9 @@ public sealed class SequenceActor : UntypedActor
             return;
         }
 
-        state.Refusal = $"sequence '{id}' is refused: {problem}. Run it with the model that wrote the state, point --store elsewhere, " +
-                        "or set lstm-streams.persistence.on-shape-mismatch = start-fresh to discard such states.";
+        state.Refusal = new Rejection(ObservationErrorKind.Refused,
+            $"sequence '{id}' is refused: {problem}. Run it with the model that wrote the state, point --store elsewhere, " +
+            "or set lstm-streams.persistence.on-shape-mismatch = start-fresh to discard such states.");
     }
 
     private sealed class Producer(SequenceContext context) : IIndirectActorProducer

@@ -51,7 +51,7 @@ public sealed class SequenceState
 
     /// <summary>Why every observation of this sequence is refused (its stored state does not fit the model);
     /// null when it is usable. Set by the actor before the state is first submitted.</summary>
-    internal string? Refusal { get; set; }
+    internal Rejection? Refusal { get; set; }
 
     /// <summary>The count as of the last applied step (the stage writes it after each step; a snapshot
     /// records it together with <see cref="Values"/>, so the two always agree).</summary>
@@ -77,12 +77,13 @@ public sealed class SequenceState
     /// Accepts an observation: assigns its t and advances the count (an end restarts it), or says why it
     /// cannot be applied (a duplicate of an accepted t, or a refused sequence) and changes nothing.
     /// </summary>
-    internal string? TryAccept(Observation observation, out long t)
+    internal Rejection? TryAccept(Observation observation, out long t)
     {
         t = 0;
         if (Refusal is not null) return Refusal;
         if (observation.T is { } explicitT && LastT is { } last && explicitT <= last)
-            return $"duplicate: t = {explicitT} is not after t = {last}, the last accepted for sequence '{SequenceId}' (a replayed observation); it was dropped.";
+            return new Rejection(ObservationErrorKind.Duplicate,
+                $"duplicate: t = {explicitT} is not after t = {last}, the last accepted for sequence '{SequenceId}' (a replayed observation); it was dropped.");
         t = observation.T ?? Count;
         Count = observation.End ? 0 : Count + 1;
         LastT = observation.End ? null : observation.T ?? LastT;

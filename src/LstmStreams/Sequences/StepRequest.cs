@@ -9,4 +9,9 @@ namespace LstmStreams.Sequences;
 /// <param name="Observation">The observation to apply.</param>
 /// <param name="T">The t of the prediction (the observation's own, or its index in the sequence).</param>
 /// <param name="Rejection">Why the observation is not applied; null for a step.</param>
-public readonly record struct StepRequest(SequenceState State, Observation Observation, long T, string? Rejection = null);
+public readonly record struct StepRequest(SequenceState State, Observation Observation, long T, Rejection? Rejection = null);
+
+/// <summary>Why an admitted observation is not stepped: a replayed duplicate, or a refused sequence.</summary>
+/// <param name="Kind">Duplicate or refused.</param>
+/// <param name="Reason">What happened and how to fix it, for the error record.</param>
+public sealed record Rejection(ObservationErrorKind Kind, string Reason);

@@ -71,6 +71,12 @@ public sealed class JsonlWriter : IDisposable
         if (error.SequenceId is null) writer.WriteNull("seq"u8);
         else writer.WriteString("seq"u8, error.SequenceId);
         writer.WriteString("error"u8, error.Reason);
+        writer.WriteString("kind"u8, error.Kind switch
+        {
+            ObservationErrorKind.Duplicate => "duplicate"u8,
+            ObservationErrorKind.Refused => "refused"u8,
+            _ => "invalid"u8,
+        });
         writer.WriteEndObject();
     }
 

@@ -51,6 +51,7 @@ public abstract class DurableStateContract : PipelineSpec
         var (second, secondErrors, metrics) = Run(model, Source.From(input), WithStore(store));
 
         Assert.Equal(half, secondErrors.Count);
+        Assert.All(secondErrors, e => Assert.Equal(ObservationErrorKind.Duplicate, e.Kind));
         Assert.All(secondErrors, e => Assert.StartsWith("duplicate", e.Reason));
         Assert.Equal(half, metrics.Duplicates);
         Assert.Equal(input.Count - half, second.Count);
@@ -89,6 +90,7 @@ public abstract class DurableStateContract : PipelineSpec
         var (refused, errors, _) = Run(larger, Source.From(later), WithStore(store));
         Assert.Empty(refused);
         Assert.Equal(later.Count, errors.Count);
+        Assert.All(errors, e => Assert.Equal(ObservationErrorKind.Refused, e.Kind));
         Assert.All(errors, e => Assert.Contains("hidden [4]", e.Reason));
         Assert.All(errors, e => Assert.Contains("on-shape-mismatch = start-fresh", e.Reason));
 
