@@ -90,9 +90,9 @@ internal static class EndToEndBench
         if (limit is { } l) observations = observations.TakeWithin(l);
         // The source stays open (Source.Maybe) after the last observation so every sequence is still live
         // when memory is measured; it is completed right after.
+        if (rate is not null || Environment.GetEnvironmentVariable("E2E_ASYNC_SOURCE") == "1")
+            observations = observations.WithAttributes(ActorAttributes.CreateDispatcher("akka.stream.default-blocking-io-dispatcher")).Async();
         var sourceWithHold = observations
-            .WithAttributes(ActorAttributes.CreateDispatcher("akka.stream.default-blocking-io-dispatcher"))
-            .Async()
             .ConcatMaterialized(Source.Maybe<Observation>(), Keep.Right);
 
         long memoryBefore = GC.GetTotalMemory(forceFullCollection: true);

@@ -72,7 +72,6 @@ internal sealed class BatchFormer
             predictions[b] = new Prediction(request.State.SequenceId, request.T, _outputs.AsSpan(b * o, o).ToArray(), request.Observation.Position);
             if (request.Observation.End) Array.Clear(request.State.Values);
             request.State.Applied(request.Observation);
-            request.State.StepApplied();
             _states[b] = null!;
         }
 

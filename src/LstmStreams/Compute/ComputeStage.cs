@@ -65,13 +65,6 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         return new LogicAndMaterializedValue<PipelineMetrics>(new Logic(this, metrics), metrics);
     }
 
-    private sealed class Lease
-    {
-        public SequenceState? State { get; set; }
-
-        public int InTransit { get; set; }
-    }
-
     private sealed class Logic : TimerGraphStageLogic
     {
         private const string FillTimer = "fill-batch";
@@ -89,7 +82,10 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         private ISequenceMessage[] _chunk = new ISequenceMessage[MaxChunk];
         private int _chunkCount;
         private Action? _flushSoon;
-        private readonly Dictionary<string, Lease> _leases = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, SequenceState> _leases = new(StringComparer.Ordinal); // open states the stage accepts for
+        private readonly Dictionary<string, int> _inTransit = new(StringComparer.Ordinal); // observations on their way through the region
+        private readonly Dictionary<SequenceState, IActorRef> _closing = new(ReferenceEqualityComparer.Instance); // closed, steps still held
+        private readonly List<CloseRequest> _closeRequests = new();
         private long _inFlight;
         private bool _upstreamFinished;
         private readonly int _maxGroup;
@@ -147,6 +143,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         private void OnPush()
         {
             var group = Grab(_stage.In);
+            Prefetch(group);
             long now = Stopwatch.GetTimestamp();
             for (int i = 0; i < group.Count; i++)
             {
@@ -168,9 +165,32 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         }
 
         /// <summary>
-        /// A live sequence whose state the stage holds (and whose actor has not closed it), with nothing of it
-        /// still on its way through the region, is stepped without a message to its actor; any other goes
-        /// through the region. Either way its requests join the waiting list in its own order.
+        /// Starts loading what admitting and stepping the group will touch: the observations, then the open
+        /// states of their sequences, then those states' values. Each pass only issues loads, so the cache
+        /// misses of the whole group overlap (a group's sequences are scattered over memory: admitted one by
+        /// one, each miss was paid in full on the stage's thread).
+        /// </summary>
+        private void Prefetch(IReadOnlyList<Observation> group)
+        {
+            int n = Math.Min(group.Count, _prefetched.Length);
+            for (int i = 0; i < n; i++) CacheHint.Load(group[i]);
+            for (int i = 0; i < n; i++)
+            {
+                _prefetched[i] = group[i].SequenceId is { } id && _leases.TryGetValue(id, out var state) ? state : null;
+                if (_prefetched[i] is { } found) CacheHint.Load(found);
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                if (_prefetched[i] is { } state) CacheHint.Load(state.Values, MaxPrefetchLines);
+                _prefetched[i] = null;
+            }
+        }
+
+        /// <summary>
+        /// A live sequence whose state the stage holds (and has not closed), with nothing of it still on its way
+        /// through the region, is accepted here without a message to its actor; any other goes through the
+        /// region. Either way its requests join the waiting list in its own order.
         /// </summary>
         private void Admit(Observation observation)
         {
@@ -182,28 +202,34 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
                 _flushSoon!();
             }
 
-            _leases.TryGetValue(observation.SequenceId, out var lease);
-            if (lease is { InTransit: 0, State: { } state } && state.TryAcquire())
+            string id = observation.SequenceId;
+            bool inTransit = _inTransit.Count != 0 && _inTransit.ContainsKey(id);
+            if (!inTransit && _leases.TryGetValue(id, out var state))
             {
-                if (state.TryAccept(observation, out long t) is { } rejection)
+                if (!state.Closed)
                 {
-                    state.StepApplied(); // give the acquired step back: nothing runs
-                    Reject(observation, rejection);
+                    if (state.TryAccept(observation, out long t) is { } rejection)
+                    {
+                        Reject(observation, rejection);
+                        return;
+                    }
+
+                    state.StepHeld();
+                    _batches.Add(new StepRequest(state, observation, t));
                     return;
                 }
 
-                _batches.Add(new StepRequest(state, observation, t));
-                return;
+                _leases.Remove(id); // closed at its actor's request: the region decides what comes next
             }
 
-            if (lease is null) _leases.Add(observation.SequenceId, lease = new Lease());
-            else if (lease.InTransit == 0) lease.State = null; // closed by its actor: the region decides what comes next
-            lease.InTransit++;
+            System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_inTransit, id, out _)++;
             _chunk[_chunkCount++] = observation;
             if (_chunkCount == MaxChunk) FlushRegionBurst();
         }
 
         private bool _burstOpen;
+        private const int MaxPrefetchLines = 16; // 1 KB of a state: h and c of an LSTM up to H = 128
+        private readonly SequenceState?[] _prefetched = new SequenceState?[256];
 
         private void FlushChunk()
         {
@@ -221,15 +247,18 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             _chunkCount = 0;
         }
 
-        /// <summary>Moves the actors' submissions into the waiting list and takes the lease of their states.</summary>
+        /// <summary>Moves the actors' submissions into the waiting list and takes the lease of their states;
+        /// then closes the states whose actors asked (after their earlier steps, which are taken first).</summary>
         private void DrainInbox()
         {
+            while (_inbox.TryTakeClose(out var close)) _closeRequests.Add(close); // before the steps: see StepInbox
             bool rejected = false;
             while (_inbox.TryTake(out var request))
             {
-                var lease = _leases[request.State.SequenceId];
-                lease.InTransit--;
-                lease.State = request.State;
+                string id = request.State.SequenceId;
+                ref int transit = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_inTransit, id);
+                if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref transit) && --transit == 0) _inTransit.Remove(id);
+                _leases[id] = request.State;
                 if (request.Rejection is { } rejection)
                 {
                     Reject(request.Observation, rejection);
@@ -237,10 +266,19 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
                 }
                 else
                 {
+                    request.State.StepHeld();
                     _batches.Add(request);
                 }
             }
 
+            foreach (var close in _closeRequests)
+            {
+                close.State.Closed = true;
+                if (close.State.Pending == 0) close.Owner.Tell(SequenceClosed.Instance, ActorRefs.NoSender);
+                else _closing[close.State] = close.Owner;
+            }
+
+            _closeRequests.Clear();
             if (rejected)
             {
                 PullIfAllowed();
@@ -260,16 +298,25 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         /// <summary>Hands the keeper every live state with unsaved steps (stage thread: no step runs now).</summary>
         private void SaveLeasedStates()
         {
-            foreach (var lease in _leases.Values)
+            foreach (var state in _leases.Values)
             {
-                if (lease.State is { IsClosing: false } state) _sequences!.SaveIfUnsaved(state, copy: true);
+                if (!state.Closed) _sequences!.SaveIfUnsaved(state, copy: true);
             }
         }
 
-        /// <summary>After a step: a sequence that ended loses its stored state; one with snapshot-every
-        /// unsaved steps is written.</summary>
+        /// <summary>After a step: a closed state with no step left is handed back to its actor; a sequence
+        /// that ended loses its stored state; one with snapshot-every unsaved steps is written.</summary>
         private void AfterBatch(int size)
         {
+            if (_closing.Count != 0)
+            {
+                for (int i = 0; i < size; i++)
+                {
+                    var state = _batches.RequestOf(i).State;
+                    if (state.Closed && state.Pending == 0 && _closing.Remove(state, out var owner)) owner.Tell(SequenceClosed.Instance, ActorRefs.NoSender);
+                }
+            }
+
             if (_keeper is null) return;
             int every = _stage._settings.Persistence.SnapshotEvery;
             for (int i = 0; i < size; i++)
@@ -283,10 +330,9 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         private void SweepLeases()
         {
             List<string>? closed = null;
-            foreach (var (id, lease) in _leases)
+            foreach (var (id, state) in _leases)
             {
-                if (lease.InTransit == 0 && (lease.State is null || lease.State.IsClosing))
-                    (closed ??= new List<string>()).Add(id);
+                if (state.Closed) (closed ??= new List<string>()).Add(id);
             }
 
             if (closed is not null)

@@ -12,18 +12,17 @@ namespace LstmStreams.Sequences;
 /// wait in order meanwhile), and passivation writes the state before the actor stops.
 /// An observation routed to it is handed to the compute stage at once with a reference to the state; the
 /// stage keeps the sequence's order (at most one of its steps per batch) and writes the new state in place,
-/// so no reply comes back per step. Once it has the state, the stage submits the sequence's next
-/// observations itself (a lease on the open state) until the actor closes it: the actor passivates only
-/// when the state has been idle for the policy's time with nothing in flight, and closes it (so no new step
-/// can start) before it stops.
+/// so no reply comes back per step. Once it has the state, the stage accepts the sequence's next
+/// observations itself (a lease on the open state) until the actor has it closed: the actor passivates only
+/// when the state has been idle for the policy's time with nothing pending, asks the stage to close the
+/// state (no new step starts), and stops once the stage answers that no step of it is held.
 /// </summary>
 public sealed class SequenceActor : UntypedActor
 {
-    private static readonly TimeSpan StopRetry = TimeSpan.FromMilliseconds(5);
     private readonly SequenceContext _context;
     private SequenceState? _state; // made with the first observation, which names the sequence
     private Queue<Observation>? _restoring; // observations that wait for the stored state
-    private ICancelable? _stopRetry;
+    private bool _closeRequested;
 
     /// <summary>Creates a sequence actor; its state is made (or restored) when its first observation arrives.</summary>
     public SequenceActor(SequenceContext context) => _context = context;
@@ -58,21 +57,20 @@ public sealed class SequenceActor : UntypedActor
                 break;
             case PassivateIfIdle:
                 // The region only sees the observations it routes; the state knows the stage's too.
-                if (_state is null || (_restoring is null && _state.InFlight == 0 && _context.Passivation.ShouldPassivate(Stopwatch.GetElapsedTime(_state.LastActivity))))
+                if (_state is null || (_restoring is null && _state.Pending == 0 && _context.Passivation.ShouldPassivate(Stopwatch.GetElapsedTime(_state.LastActivity))))
                     Context.Parent.Tell(new Passivate(StopSequence.Instance));
                 break;
-            case StopSequence:
-                // Close the state so the stage starts no new step, and stop once the steps in flight are applied.
-                if (_state is null || _state.TryClose())
-                {
-                    if (_state is not null) _context.SaveIfUnsaved(_state);
-                    Context.Stop(Self);
-                }
-                else
-                {
-                    _stopRetry = Context.System.Scheduler.ScheduleTellOnceCancelable(StopRetry, Self, StopSequence.Instance, Self);
-                }
-
+            case StopSequence when _state is null:
+                Context.Stop(Self);
+                break;
+            case StopSequence when !_closeRequested:
+                // The stage closes the state (no new step starts) and answers once the steps it holds are applied.
+                _closeRequested = true;
+                _context.Inbox.RequestClose(_state, Self);
+                break;
+            case SequenceClosed when _state is not null:
+                _context.SaveIfUnsaved(_state);
+                Context.Stop(Self);
                 break;
             default:
                 Unhandled(message);
@@ -83,8 +81,8 @@ public sealed class SequenceActor : UntypedActor
     /// <inheritdoc />
     protected override void PostStop()
     {
-        _stopRetry?.Cancel();
-        _state?.TryClose(); // stopped otherwise than by passivation (a failure): the stage must not step it again
+        // Stopped otherwise than by passivation (a failure): the stage must not step this state again.
+        if (_state is not null && !_closeRequested) _context.Inbox.RequestClose(_state, ActorRefs.Nobody);
         Context.Parent.Tell(new SequenceStopped(Self), Self);
     }
 
@@ -96,7 +94,6 @@ public sealed class SequenceActor : UntypedActor
             return;
         }
 
-        state.StepSubmitted();
         _context.Inbox.Submit(new StepRequest(state, observation, t));
     }
 

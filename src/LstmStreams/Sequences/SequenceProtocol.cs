@@ -34,6 +34,17 @@ public sealed class StopSequence
     }
 }
 
+/// <summary>Compute stage → sequence: its state is closed and no step of it is held; the actor may write it and stop.</summary>
+public sealed class SequenceClosed
+{
+    /// <summary>The instance.</summary>
+    public static SequenceClosed Instance { get; } = new();
+
+    private SequenceClosed()
+    {
+    }
+}
+
 /// <summary>
 /// Several sequence messages in one envelope, in order: the compute stage hands the region each burst of
 /// admitted observations at once instead of one cross-thread message per observation. The region delivers

@@ -6,16 +6,18 @@ namespace LstmStreams.Sequences;
 /// <summary>
 /// The recurrent state of one sequence: one <c>float[StateSize]</c> in the layout of
 /// <see cref="Core.Model.RecurrentModel"/>, the count of observations accepted (the default t), and the
-/// steps in flight. Owned by the sequence's actor, which creates it and closes it when it passivates; the
-/// compute stage's kernel writes it in place, one step at a time, and may hold a lease on it: while the
-/// state is open the stage submits a live sequence's observations itself, without a message to the actor.
+/// steps the compute stage holds. Owned by the sequence's actor, which creates it and has it closed when it
+/// passivates; the compute stage's kernel writes it in place, one step at a time, and holds a lease on it:
+/// while the state is open the stage accepts a live sequence's observations itself, without a message to
+/// the actor. The lease needs no lock and no atomic instruction per observation: only the stage opens
+/// steps on an open state and only the stage closes it (on the actor's request, through the
+/// <see cref="StepInbox"/>), so every lease decision is made on one thread.
 /// </summary>
 public sealed class SequenceState
 {
     private const long NoT = long.MinValue; // "no t": a long? would cost 8 more bytes per sequence, twice
-    private int _inFlight;
     private long _lastT = NoT, _appliedT = NoT;
-    private volatile bool _closing;
+    private int _pending;
 
     /// <summary>A zero state.</summary>
     public SequenceState(string sequenceId, int stateSize)
@@ -31,8 +33,9 @@ public sealed class SequenceState
     /// <summary>h and c of every layer; written in place by the kernel.</summary>
     public float[] Values { get; }
 
-    /// <summary>Steps submitted and not yet applied by the compute stage.</summary>
-    public int InFlight => Volatile.Read(ref _inFlight);
+    /// <summary>Steps the compute stage holds for this sequence (waiting or in the running batch). Written by
+    /// the stage only; any other thread reads a hint (the actor, to decide whether it looks idle).</summary>
+    public int Pending => Volatile.Read(ref _pending);
 
     /// <summary>The t of the next observation without one: observations accepted so far (reset by end).
     /// Written by whoever submits (the actor, or the stage holding the lease), never both at once.</summary>
@@ -46,7 +49,7 @@ public sealed class SequenceState
         set => _lastT = value ?? NoT;
     }
 
-    /// <summary>When an observation was last submitted (Stopwatch ticks).</summary>
+    /// <summary>When an observation was last accepted (Stopwatch ticks).</summary>
     internal long LastActivity { get; set; }
 
     /// <summary>Why every observation of this sequence is refused (its stored state does not fit the model);
@@ -67,8 +70,9 @@ public sealed class SequenceState
     /// <summary>Steps applied since the state was last written to the store (0: the store has it).</summary>
     internal int UnsavedSteps { get; set; }
 
-    /// <summary>Whether the owner has closed the state (it is passivating): no new step may start.</summary>
-    public bool IsClosing => _closing;
+    /// <summary>Whether the stage has closed the state at its owner's request (compute stage only): no new
+    /// step is accepted on it; the owner stops once <see cref="Pending"/> is 0.</summary>
+    internal bool Closed { get; set; }
 
     /// <summary>The batch this state was last put into (compute stage only): at most one step per batch.</summary>
     internal long BatchStamp { get; set; } = -1;
@@ -97,7 +101,12 @@ public sealed class SequenceState
         AppliedCount = observation.End ? 0 : AppliedCount + 1;
         AppliedT = observation.End ? null : observation.T ?? AppliedT;
         UnsavedSteps = observation.End ? 0 : UnsavedSteps + 1;
+        Volatile.Write(ref _pending, _pending - 1);
+        Debug.Assert(_pending >= 0, "a step was applied that the stage never held");
     }
+
+    /// <summary>The stage holds one more step of this sequence (stage thread).</summary>
+    internal void StepHeld() => Volatile.Write(ref _pending, _pending + 1);
 
     /// <summary>Restores a stored state (the actor, before the state is first submitted).</summary>
     internal void Restore(ReadOnlySpan<float> values, long count, long? lastT)
@@ -105,32 +114,5 @@ public sealed class SequenceState
         values.CopyTo(Values);
         Count = AppliedCount = count;
         LastT = AppliedT = lastT;
-    }
-
-    /// <summary>The actor submits a step (it never does so once closing).</summary>
-    internal void StepSubmitted() => Interlocked.Increment(ref _inFlight);
-
-    /// <summary>The stage's lease: start a step unless the owner is closing the state.</summary>
-    internal bool TryAcquire()
-    {
-        if (_closing) return false;
-        Interlocked.Increment(ref _inFlight); // a full fence: pairs with the one in TryClose
-        if (!_closing) return true;
-        StepApplied();
-        return false;
-    }
-
-    /// <summary>The owner closes the state; true once no step is in flight (then none can start).</summary>
-    internal bool TryClose()
-    {
-        _closing = true;
-        Interlocked.MemoryBarrier(); // pairs with TryAcquire's increment: one of the two sees the other
-        return Volatile.Read(ref _inFlight) == 0;
-    }
-
-    internal void StepApplied()
-    {
-        int left = Interlocked.Decrement(ref _inFlight);
-        Debug.Assert(left >= 0, "a step was applied that was never submitted");
     }
 }
