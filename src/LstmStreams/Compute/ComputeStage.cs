@@ -176,14 +176,16 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             for (int i = 0; i < n; i++) CacheHint.Load(group[i]);
             for (int i = 0; i < n; i++)
             {
-                _prefetched[i] = group[i].SequenceId is { } id && _leases.TryGetValue(id, out var state) ? state : null;
-                if (_prefetched[i] is { } found) CacheHint.Load(found);
+                // A struct slot, not a SequenceState[]: storing into an object array checks the element's type,
+                // which reads the object and waits for exactly the miss this pass is meant to start.
+                _prefetched[i].State = group[i].SequenceId is { } id && _leases.TryGetValue(id, out var state) ? state : null;
+                if (_prefetched[i].State is { } found) CacheHint.Load(found);
             }
 
             for (int i = 0; i < n; i++)
             {
-                if (_prefetched[i] is { } state) CacheHint.Load(state.Values, MaxPrefetchLines);
-                _prefetched[i] = null;
+                if (_prefetched[i].State is { } state) CacheHint.Load(state.Values, MaxPrefetchLines);
+                _prefetched[i].State = null;
             }
         }
 
@@ -229,7 +231,12 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
 
         private bool _burstOpen;
         private const int MaxPrefetchLines = 16; // 1 KB of a state: h and c of an LSTM up to H = 128
-        private readonly SequenceState?[] _prefetched = new SequenceState?[256];
+        private readonly StateSlot[] _prefetched = new StateSlot[256];
+
+        private struct StateSlot
+        {
+            public SequenceState? State;
+        }
 
         private void FlushChunk()
         {
