@@ -54,21 +54,31 @@ internal sealed class Workload
 
     /// <summary>
     /// Observations at a fixed rate (open loop): observation i is due at start + i/rate and is stamped with
-    /// that time, so latency counts any wait behind a slow stream (no coordinated omission).
+    /// that time, so latency counts any wait behind a slow stream (no coordinated omission). The generator
+    /// sleeps until the next observation is due and then yields every observation due by now as one burst (at
+    /// most 1024), as a network source hands over what one read brought. The clock starts once
+    /// <paramref name="startAfter"/> has completed (the warm-up).
     /// </summary>
-    public IEnumerable<Observation> OpenLoop(double rate)
+    public IEnumerable<List<Observation>> OpenLoop(double rate, Task startAfter)
     {
+        startAfter.Wait();
         long start = Stopwatch.GetTimestamp();
         double ticksPerObservation = Stopwatch.Frequency / rate;
-        for (int i = 0; i < Order.Length; i++)
+        for (int i = 0; i < Order.Length;)
         {
+            long now = Stopwatch.GetTimestamp();
             long due = start + (long)(i * ticksPerObservation);
-            // Wait without spinning a core away from the pipeline: sleep when more than 0.1 ms early, else
-            // yield. Observations then leave in small bursts; their latency still counts from the due time.
-            long now;
-            while ((now = Stopwatch.GetTimestamp()) < due)
+            if (now < due)
+            {
+                // Wait without spinning a core away from the pipeline: sleep when more than 0.1 ms early, else yield.
                 Thread.Sleep(due - now > Stopwatch.Frequency / 10_000 ? 1 : 0);
-            yield return new Observation(Ids[Order[i]], FeaturesOf(i)) { AdmittedTicks = due };
+                continue;
+            }
+
+            var burst = new List<Observation>();
+            for (; i < Order.Length && burst.Count < 1024 && (due = start + (long)(i * ticksPerObservation)) <= now; i++)
+                burst.Add(new Observation(Ids[Order[i]], FeaturesOf(i)) { AdmittedTicks = due });
+            yield return burst;
         }
     }
 }

@@ -100,6 +100,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             _validator = new ObservationValidator(stage._model.InputSize, stage._settings.MaxAbsFeature);
             _batches = new BatchFormer(stage._model, stage._settings.MaxBatchSize);
             _maxGroup = MaxGroup(stage._settings);
+            _prefetched = new StateSlot[_maxGroup];
             SetHandler(stage.In, onPush: OnPush, onUpstreamFinish: OnUpstreamFinish, onUpstreamFailure: FailStage);
             SetHandler(stage.Out, onPull: OnPull, onDownstreamFinish: _ => CompleteStage());
         }
@@ -243,7 +244,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
 
         private bool _burstOpen;
         private const int MaxPrefetchLines = 16; // 1 KB of a state: h and c of an LSTM up to H = 128
-        private readonly StateSlot[] _prefetched = new StateSlot[256];
+        private readonly StateSlot[] _prefetched;
 
         private struct StateSlot
         {

@@ -8,9 +8,11 @@ namespace LstmStreams.Pipeline;
 /// </summary>
 public sealed class PipelineMetrics
 {
-    private const int LatencyBuckets = 64;
+    // Latency in whole microseconds, in a log-linear histogram: 8 buckets per power of two (±6% at most,
+    // about ±3% at the bucket's middle), found with integer operations only (this runs once per prediction).
+    private const int SubBuckets = 8, SubBits = 3, LatencyBuckets = 64 * SubBuckets;
     private readonly long[] _batchSizes;
-    private readonly long[] _latency = new long[LatencyBuckets]; // bucket k: latency in [2^(k/2), 2^((k+1)/2)) µs
+    private readonly long[] _latency = new long[LatencyBuckets];
     private long _admitted, _emitted, _rejected, _duplicates, _batches, _inFlight, _maxInFlight;
     private int _liveSequences;
 
@@ -71,7 +73,8 @@ public sealed class PipelineMetrics
         return _batchSizes.Length - 1;
     }
 
-    /// <summary>Admission-to-emission latency at quantile <paramref name="q"/>, from a log histogram (±19%).</summary>
+    /// <summary>Admission-to-emission latency at quantile <paramref name="q"/>: the middle of the histogram
+    /// bucket it falls in (buckets are 1/8 of a power of two wide: within ±6%).</summary>
     public TimeSpan LatencyQuantile(double q)
     {
         long total = 0;
@@ -82,23 +85,43 @@ public sealed class PipelineMetrics
         for (int k = 0; k < LatencyBuckets; k++)
         {
             seen += Volatile.Read(ref _latency[k]);
-            if (seen >= rank) return TimeSpan.FromMicroseconds(Math.Pow(2, (k + 0.5) / 2));
+            if (seen >= rank) return TimeSpan.FromMicroseconds((LowerBoundMicros(k) + LowerBoundMicros(k + 1)) / 2.0);
         }
 
         return TimeSpan.MaxValue;
     }
 
-    /// <summary>The latency histogram: (upper bound, count) per non-empty log bucket (√2 apart).</summary>
+    /// <summary>The latency histogram, for display: (upper bound, count) per non-empty half of a power of two
+    /// (upper bounds 4, 8, 12, 16, 24, 32, 48, … µs).</summary>
     public IReadOnlyList<(TimeSpan UpperBound, long Count)> LatencyHistogram()
     {
         var buckets = new List<(TimeSpan, long)>();
-        for (int k = 0; k < LatencyBuckets; k++)
+        for (int k = 0; k < LatencyBuckets; k += SubBuckets / 2)
         {
-            long count = Volatile.Read(ref _latency[k]);
-            if (count > 0) buckets.Add((TimeSpan.FromMicroseconds(Math.Pow(2, (k + 1) / 2.0)), count));
+            long count = 0;
+            for (int j = k; j < k + SubBuckets / 2; j++) count += Volatile.Read(ref _latency[j]);
+            if (count > 0) buckets.Add((TimeSpan.FromMicroseconds(LowerBoundMicros(k + SubBuckets / 2)), count));
         }
 
         return buckets;
+    }
+
+    /// <summary>The bucket of a latency of <paramref name="micros"/> µs: below 8 µs one per µs; above, the
+    /// power of two and the next three bits below it.</summary>
+    internal static int LatencyBucketOf(long micros)
+    {
+        if (micros < SubBuckets) return (int)Math.Max(0, micros);
+        int exponent = System.Numerics.BitOperations.Log2((ulong)micros); // >= SubBits
+        int sub = (int)(micros >> (exponent - SubBits)) & (SubBuckets - 1);
+        return Math.Min(LatencyBuckets - 1, (exponent - SubBits + 1) * SubBuckets + sub);
+    }
+
+    /// <summary>The smallest latency (µs) that falls in bucket <paramref name="bucket"/>.</summary>
+    internal static double LowerBoundMicros(int bucket)
+    {
+        if (bucket < SubBuckets) return bucket;
+        int exponent = bucket / SubBuckets + SubBits - 1, sub = bucket % SubBuckets;
+        return (double)(SubBuckets + sub) * Math.Pow(2, exponent - SubBits);
     }
 
     /// <summary>Clears the batch-size and latency distributions (a benchmark's warm-up). Call only while the
@@ -138,9 +161,7 @@ public sealed class PipelineMetrics
     {
         Volatile.Write(ref _emitted, _emitted + 1);
         Volatile.Write(ref _inFlight, _inFlight - 1);
-        double micros = Stopwatch.GetElapsedTime(admittedTicks, nowTicks).TotalMicroseconds;
-        int bucket = micros <= 1 ? 0 : Math.Min(LatencyBuckets - 1, (int)(2 * Math.Log2(micros)));
-        _latency[bucket]++;
+        _latency[LatencyBucketOf((nowTicks - admittedTicks) * 1_000_000 / Stopwatch.Frequency)]++;
     }
 
     internal void SetLiveSequences(int live) => Volatile.Write(ref _liveSequences, live);
