@@ -211,11 +211,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         {
             // The end-of-burst hook: runs once the interpreter has handled every event already queued
             // (an async callback is processed after them), then flushes the region burst and runs a batch.
-            if (!_burstOpen)
-            {
-                _burstOpen = true;
-                _flushSoon!();
-            }
+            RunSoon();
 
             string id = observation.SequenceId;
             bool inTransit = _inTransit.Count != 0 && _inTransit.ContainsKey(id);
@@ -243,6 +239,20 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         }
 
         private bool _burstOpen;
+
+        /// <summary>
+        /// Runs <see cref="FlushChunk"/> once the interpreter has handled every event already queued (an async
+        /// callback is processed after them): a burst admitted now, or a group already waiting in the mailbox,
+        /// joins the batch instead of following it. Closed loop, the requests a batch left waiting (a second
+        /// observation of a sequence in the batch) then go with the next group, not as a batch of one or two
+        /// with its own emission.
+        /// </summary>
+        private void RunSoon()
+        {
+            if (_burstOpen) return;
+            _burstOpen = true;
+            _flushSoon!();
+        }
         private const int MaxPrefetchLines = 16; // 1 KB of a state: h and c of an LSTM up to H = 128
         private readonly StateSlot[] _prefetched;
 
@@ -359,7 +369,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         private void OnPull()
         {
             if (_ready is not null) Emit();
-            if (_ready is null) RunBatchIfPossible();
+            if (_ready is null) RunSoon(); // also drains the inbox, which does not wake a stage that was not idle
         }
 
         protected override void OnTimer(object timerKey)
@@ -410,7 +420,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             AfterBatch(predictions.Length);
             _ready = predictions;
             if (IsAvailable(_stage.Out)) Emit();
-            if (_ready is null && _batches.WaitingCount > 0) RunBatchIfPossible();
+            if (_ready is null && _batches.WaitingCount > 0) RunSoon();
         }
 
         private void PullIfAllowed()
