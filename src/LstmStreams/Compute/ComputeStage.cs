@@ -83,6 +83,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         private int _chunkCount;
         private Action? _flushSoon;
         private readonly LeaseTable _leases = new(); // open states the stage accepts observations for
+        private readonly GroupPrefetcher _prefetcher;
         private readonly Dictionary<string, int> _inTransit = new(StringComparer.Ordinal); // observations on their way through the region
         private readonly Dictionary<SequenceState, IActorRef> _closing = new(ReferenceEqualityComparer.Instance); // closed, steps still held
         private readonly List<CloseRequest> _closeRequests = new();
@@ -100,7 +101,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             _validator = new ObservationValidator(stage._model.InputSize, stage._settings.MaxAbsFeature);
             _batches = new BatchFormer(stage._model, stage._settings.MaxBatchSize);
             _maxGroup = MaxGroup(stage._settings);
-            _prefetched = new StateSlot[_maxGroup];
+            _prefetcher = new GroupPrefetcher(_leases, _maxGroup);
             SetHandler(stage.In, onPush: OnPush, onUpstreamFinish: OnUpstreamFinish, onUpstreamFailure: FailStage);
             SetHandler(stage.Out, onPull: OnPull, onDownstreamFinish: _ => CompleteStage());
         }
@@ -144,7 +145,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         private void OnPush()
         {
             var group = Grab(_stage.In);
-            Prefetch(group);
+            _prefetcher.Run(group);
             long now = Stopwatch.GetTimestamp();
             for (int i = 0; i < group.Count; i++)
             {
@@ -159,47 +160,10 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
                 if (observation.AdmittedTicks == 0) observation.AdmittedTicks = now; // a source may stamp the scheduled time
                 _inFlight++;
                 _metrics.OnAdmitted();
-                Admit(observation, i < _prefetched.Length ? _prefetched[i].Hash : LeaseTable.Hash(observation.SequenceId));
+                Admit(observation, _prefetcher.HashOf(i, observation));
             }
 
             PullIfAllowed();
-        }
-
-        /// <summary>
-        /// Starts loading what admitting and stepping the group will touch, one kind of object per pass: the
-        /// observations, their ids, the lease-table slots of the ids' hashes, the open states found there, and
-        /// those states' values. A pass only issues loads for the next, so the cache misses of the whole group
-        /// overlap; admitted one by one, a group's scattered sequences each cost their misses in full (this
-        /// was most of the stage thread's time with 100,000 sequences).
-        /// </summary>
-        private void Prefetch(IReadOnlyList<Observation> group)
-        {
-            int n = Math.Min(group.Count, _prefetched.Length);
-            for (int i = 0; i < n; i++) CacheHint.Load(group[i]);
-            for (int i = 0; i < n; i++)
-            {
-                if (group[i].SequenceId is { } id) CacheHint.Load(id);
-            }
-
-            for (int i = 0; i < n; i++)
-            {
-                int hash = group[i].SequenceId is { } id ? LeaseTable.Hash(id) : 0;
-                _prefetched[i].Hash = hash;
-                _leases.Hint(hash);
-            }
-
-            for (int i = 0; i < n; i++)
-            {
-                var state = group[i].SequenceId is { } id ? _leases.Find(id, _prefetched[i].Hash) : null;
-                if (state is not null) CacheHint.Load(state);
-                _prefetched[i].State = state;
-            }
-
-            for (int i = 0; i < n; i++)
-            {
-                if (_prefetched[i].State is { } state) CacheHint.Load(state.Values, MaxPrefetchLines);
-                _prefetched[i].State = null;
-            }
         }
 
         /// <summary>
@@ -252,14 +216,6 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             if (_burstOpen) return;
             _burstOpen = true;
             _flushSoon!();
-        }
-        private const int MaxPrefetchLines = 16; // 1 KB of a state: h and c of an LSTM up to H = 128
-        private readonly StateSlot[] _prefetched;
-
-        private struct StateSlot
-        {
-            public SequenceState? State;
-            public int Hash;
         }
 
         private void FlushChunk()
