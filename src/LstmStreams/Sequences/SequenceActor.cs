@@ -58,7 +58,7 @@ public sealed class SequenceActor : UntypedActor
             case PassivateIfIdle:
                 // The region only sees the observations it routes; the state knows the stage's too.
                 if (_state is null || (_restoring is null && _state.Pending == 0 && _context.Passivation.ShouldPassivate(Stopwatch.GetElapsedTime(_state.LastActivity))))
-                    Context.Parent.Tell(new Passivate(StopSequence.Instance));
+                    Context.Parent.Tell(new Passivate(new StopSequence(_state?.SequenceId)));
                 break;
             case StopSequence when _state is null:
                 Context.Stop(Self);
@@ -83,7 +83,7 @@ public sealed class SequenceActor : UntypedActor
     {
         // Stopped otherwise than by passivation (a failure): the stage must not step this state again.
         if (_state is not null && !_closeRequested) _context.Inbox.RequestClose(_state, ActorRefs.Nobody);
-        Context.Parent.Tell(new SequenceStopped(Self), Self);
+        Context.Parent.Tell(new SequenceStopped(_state?.SequenceId, Self), Self);
     }
 
     private void Submit(SequenceState state, Observation observation)

@@ -7,7 +7,9 @@ namespace LstmStreams.Sequences;
 /// Finds sequence actors: a message carries its sequence id; the region creates the actor on demand and
 /// forwards. Same contract as an Akka.Cluster.Sharding region (entity id from the message, Passivate with
 /// a stop message, messages for a passivating entity buffered and delivered to its successor), so a shard
-/// region can take its place without touching the actors or the compute stage.
+/// region can take its place without touching the actors or the compute stage. The actor's stop message
+/// (<see cref="StopSequence"/>) and <see cref="SequenceStopped"/> name its sequence, so the region keeps one
+/// map, id → entity, and checks that the actor is still that entry's.
 /// </summary>
 public sealed class SequenceRegion : UntypedActor, IWithTimers
 {
@@ -15,7 +17,6 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
     private readonly Props _entityProps;
     private readonly IPassivationPolicy _passivation;
     private readonly Dictionary<string, Entity> _entities = new(StringComparer.Ordinal);
-    private readonly Dictionary<IActorRef, string> _idsByRef = new();
     private readonly Action<int>? _liveChanged;
     private long _created;
 
@@ -59,7 +60,7 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
             case SequenceMessageBatch batch:
                 for (int i = 0; i < batch.Count; i++) Deliver(batch.Messages[i].SequenceId, batch.Messages[i]);
                 break;
-            case Passivate passivate when _idsByRef.TryGetValue(Sender, out var id):
+            case Passivate { StopMessage: StopSequence stop } passivate when TryFind(stop.SequenceId, Sender, out var id):
                 var entity = _entities[id];
                 if (!entity.Passivating)
                 {
@@ -68,11 +69,10 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
                 }
 
                 break;
-            case SequenceStopped stopped when _idsByRef.Remove(stopped.Actor, out var stoppedId):
-                var ended = _entities[stoppedId];
-                _entities.Remove(stoppedId);
+            case SequenceStopped stopped when TryFind(stopped.SequenceId, stopped.Actor, out var stoppedId):
+                _entities.Remove(stoppedId, out var ended);
                 _liveChanged?.Invoke(_entities.Count);
-                if (ended.Buffer is { Count: > 0 } buffered)
+                if (ended!.Buffer is { Count: > 0 } buffered)
                 {
                     foreach (var pending in buffered) Deliver(stoppedId, pending);
                 }
@@ -96,7 +96,6 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
             // the sequence tells the region itself when it stops (SequenceStopped, from PostStop).
             entity = new Entity(actor);
             _entities.Add(id, entity);
-            _idsByRef.Add(actor, id);
             _liveChanged?.Invoke(_entities.Count);
         }
 
@@ -108,6 +107,30 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
 
         entity.LastSeen = Stopwatch.GetTimestamp();
         entity.Actor.Tell(message, Self);
+    }
+
+    /// <summary>Finds the entry of <paramref name="actor"/> by the id it names; false for a stale actor (its
+    /// entry is gone or belongs to a successor). An actor that never learned its id (it failed on its first
+    /// message) is looked for among all entries: rare, and it spares a map from actor to id.</summary>
+    private bool TryFind(string? id, IActorRef actor, out string found)
+    {
+        if (id is not null)
+        {
+            found = id;
+            return _entities.TryGetValue(id, out var entity) && entity.Actor.Equals(actor);
+        }
+
+        foreach (var (key, entity) in _entities)
+        {
+            if (entity.Actor.Equals(actor))
+            {
+                found = key;
+                return true;
+            }
+        }
+
+        found = string.Empty;
+        return false;
     }
 
     private void SweepIdle()
