@@ -32,25 +32,40 @@ public sealed class SlimMailboxType : MailboxType, IProducesMessageQueue<SlimMes
 /// </summary>
 public sealed class SlimMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
 {
-    private Envelope _first; // the oldest message while _count > 0
+    // The oldest message, null when none waits (Akka never sends a null message), and its sender; two fields
+    // rather than an Envelope and a count, so that HasMessages reads one field without the lock.
+    private object? _message;
+    private IActorRef? _sender;
     private Queue<Envelope>? _rest; // the ones after it, oldest first
-    private int _count;
 
     /// <inheritdoc />
-    public bool HasMessages => Volatile.Read(ref _count) > 0;
+    public bool HasMessages => Volatile.Read(ref _message) is not null;
 
     /// <inheritdoc />
-    public int Count => Volatile.Read(ref _count);
+    public int Count
+    {
+        get
+        {
+            lock (this) return _message is null ? 0 : 1 + (_rest?.Count ?? 0);
+        }
+    }
 
     /// <inheritdoc />
     public void Enqueue(IActorRef receiver, Envelope envelope)
     {
+        Debug.Assert(envelope.Message is not null, "Akka does not send null messages");
         // Locks itself: a lock object of its own would cost another ~24 bytes per actor.
         lock (this)
         {
-            if (_count == 0) _first = envelope;
-            else (_rest ??= new Queue<Envelope>()).Enqueue(envelope);
-            Volatile.Write(ref _count, _count + 1);
+            if (_message is null)
+            {
+                _sender = envelope.Sender;
+                Volatile.Write(ref _message, envelope.Message);
+            }
+            else
+            {
+                (_rest ??= new Queue<Envelope>()).Enqueue(envelope);
+            }
         }
     }
 
@@ -59,25 +74,26 @@ public sealed class SlimMessageQueue : IMessageQueue, IUnboundedMessageQueueSema
     {
         lock (this)
         {
-            if (_count == 0)
+            if (_message is null)
             {
                 envelope = default;
                 return false;
             }
 
-            envelope = _first;
+            envelope = new Envelope(_message, _sender!);
             if (_rest is { } rest)
             {
-                _first = rest.Dequeue();
+                var next = rest.Dequeue();
+                _sender = next.Sender;
+                _message = next.Message;
                 if (rest.Count == 0) _rest = null;
             }
             else
             {
-                _first = default; // let the message be collected
+                _sender = null;
+                Volatile.Write(ref _message, null);
             }
 
-            Volatile.Write(ref _count, _count - 1);
-            Debug.Assert((_count == 0) == (_rest is null && _first.Message is null), "the head is held exactly while a message waits");
             return true;
         }
     }
