@@ -22,7 +22,6 @@ public sealed class SequenceActor : UntypedActor
     private readonly SequenceContext _context;
     private SequenceState? _state; // made with the first observation, which names the sequence
     private Queue<Observation>? _restoring; // observations that wait for the stored state
-    private bool _closeRequested;
 
     /// <summary>Creates a sequence actor; its state is made (or restored) when its first observation arrives.</summary>
     public SequenceActor(SequenceContext context) => _context = context;
@@ -63,9 +62,9 @@ public sealed class SequenceActor : UntypedActor
             case StopSequence when _state is null:
                 Context.Stop(Self);
                 break;
-            case StopSequence when !_closeRequested:
+            case StopSequence when !_state.CloseRequested:
                 // The stage closes the state (no new step starts) and answers once the steps it holds are applied.
-                _closeRequested = true;
+                _state.CloseRequested = true;
                 _context.Inbox.RequestClose(_state, Self);
                 break;
             case SequenceClosed when _state is not null:
@@ -82,7 +81,7 @@ public sealed class SequenceActor : UntypedActor
     protected override void PostStop()
     {
         // Stopped otherwise than by passivation (a failure): the stage must not step this state again.
-        if (_state is not null && !_closeRequested) _context.Inbox.RequestClose(_state, ActorRefs.Nobody);
+        if (_state is not null && !_state.CloseRequested) _context.Inbox.RequestClose(_state, ActorRefs.Nobody);
         Context.Parent.Tell(new SequenceStopped(_state?.SequenceId, Self), Self);
     }
 

@@ -74,6 +74,10 @@ public sealed class SequenceState
     /// step is accepted on it; the owner stops once <see cref="Pending"/> is 0.</summary>
     internal bool Closed { get; set; }
 
+    /// <summary>Whether the owner has asked the stage to close the state (owner only). Kept here rather than in
+    /// the actor: it fills padding of this object, where the actor would grow by 8 bytes.</summary>
+    internal bool CloseRequested { get; set; }
+
     /// <summary>The batch this state was last put into (compute stage only): at most one step per batch.</summary>
     internal long BatchStamp { get; set; } = -1;
 
