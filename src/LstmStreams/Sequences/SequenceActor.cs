@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using LstmStreams.Persistence;
@@ -56,7 +55,7 @@ public sealed class SequenceActor : UntypedActor
                 break;
             case PassivateIfIdle:
                 // The region only sees the observations it routes; the state knows the stage's too.
-                if (_state is null || (_restoring is null && _state.Pending == 0 && _context.Passivation.ShouldPassivate(Stopwatch.GetElapsedTime(_state.LastActivity))))
+                if (_state is null || (_restoring is null && _state.Pending == 0 && _context.Passivation.ShouldPassivate(_state.IdleTime)))
                     Context.Parent.Tell(new Passivate(new StopSequence(_state?.SequenceId)));
                 break;
             case StopSequence when _state is null:
