@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using LstmStreams.Persistence;
@@ -22,7 +21,6 @@ public sealed class SequenceActor : UntypedActor
     private readonly SequenceContext _context;
     private SequenceState? _state; // made with the first observation, which names the sequence
     private Queue<Observation>? _restoring; // observations that wait for the stored state
-    private bool _closeRequested;
 
     /// <summary>Creates a sequence actor; its state is made (or restored) when its first observation arrives.</summary>
     public SequenceActor(SequenceContext context) => _context = context;
@@ -57,15 +55,15 @@ public sealed class SequenceActor : UntypedActor
                 break;
             case PassivateIfIdle:
                 // The region only sees the observations it routes; the state knows the stage's too.
-                if (_state is null || (_restoring is null && _state.Pending == 0 && _context.Passivation.ShouldPassivate(Stopwatch.GetElapsedTime(_state.LastActivity))))
-                    Context.Parent.Tell(new Passivate(StopSequence.Instance));
+                if (_state is null || (_restoring is null && _state.Pending == 0 && _context.Passivation.ShouldPassivate(_state.IdleTime)))
+                    Context.Parent.Tell(new Passivate(new StopSequence(_state?.SequenceId)));
                 break;
             case StopSequence when _state is null:
                 Context.Stop(Self);
                 break;
-            case StopSequence when !_closeRequested:
+            case StopSequence when !_state.CloseRequested:
                 // The stage closes the state (no new step starts) and answers once the steps it holds are applied.
-                _closeRequested = true;
+                _state.CloseRequested = true;
                 _context.Inbox.RequestClose(_state, Self);
                 break;
             case SequenceClosed when _state is not null:
@@ -82,8 +80,8 @@ public sealed class SequenceActor : UntypedActor
     protected override void PostStop()
     {
         // Stopped otherwise than by passivation (a failure): the stage must not step this state again.
-        if (_state is not null && !_closeRequested) _context.Inbox.RequestClose(_state, ActorRefs.Nobody);
-        Context.Parent.Tell(new SequenceStopped(Self), Self);
+        if (_state is not null && !_state.CloseRequested) _context.Inbox.RequestClose(_state, ActorRefs.Nobody);
+        Context.Parent.Tell(new SequenceStopped(_state?.SequenceId, Self), Self);
     }
 
     private void Submit(SequenceState state, Observation observation)
