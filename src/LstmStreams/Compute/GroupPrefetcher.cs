@@ -6,7 +6,8 @@ namespace LstmStreams.Compute;
 /// <summary>
 /// Starts loading what admitting and stepping a group of observations will touch, one kind of object per
 /// pass: the observations, their ids, the <see cref="LeaseTable"/> slots of the ids' hashes, the open states
-/// found there, and those states' values. A pass only issues loads for the next, so the cache misses of the
+/// found there (the first of the id's hash: the ids are compared only when the observation is admitted), and
+/// those states' values. A pass only issues loads for the next, so the cache misses of the
 /// whole group overlap. Admitted one by one, a group's sequences (scattered over memory, in random order)
 /// each cost their misses in full: with 100,000 sequences that was most of the compute stage's thread
 /// (measured with perf; <c>AdmissionLookupBenchmarks</c> isolates it). Compute stage thread only.
@@ -51,7 +52,8 @@ internal sealed class GroupPrefetcher
 
         for (int i = 0; i < n; i++)
         {
-            var state = group[i].SequenceId is { } id ? _table.Find(id, _slots[i].Hash) : null;
+            // The candidate, not Find: comparing ids would read the state, the very miss this pass starts.
+            var state = group[i].SequenceId is not null ? _table.Candidate(_slots[i].Hash) : null;
             if (state is not null) CacheHint.Load(state);
             _slots[i].State = state;
         }

@@ -39,6 +39,20 @@ internal sealed class LeaseTable
             System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref _slots[hash & _mask]));
     }
 
+    /// <summary>
+    /// The first state whose id has <paramref name="hash"/>, without comparing ids (so without reading any
+    /// state): most likely the one <see cref="Find"/> will return, to prefetch. Null when none has that hash.
+    /// </summary>
+    public SequenceState? Candidate(int hash)
+    {
+        var slots = _slots;
+        for (int i = hash & _mask; ; i = (i + 1) & _mask)
+        {
+            ref var slot = ref slots[i];
+            if (slot.State is null || slot.Hash == hash) return slot.State;
+        }
+    }
+
     /// <summary>The state of <paramref name="sequenceId"/> (whose hash is <paramref name="hash"/>), or null.</summary>
     public SequenceState? Find(string sequenceId, int hash)
     {

@@ -33,7 +33,11 @@ public sealed class LeaseTableTests
             }
             else
             {
-                Assert.Same(expected.GetValueOrDefault(id), table.Find(id, LeaseTable.Hash(id)));
+                int hash = LeaseTable.Hash(id);
+                Assert.Same(expected.GetValueOrDefault(id), table.Find(id, hash));
+                var candidate = table.Candidate(hash); // the prefetch guess: a state whose id has this hash
+                if (expected.ContainsKey(id)) Assert.NotNull(candidate);
+                if (candidate is not null) Assert.Equal(hash, LeaseTable.Hash(candidate.SequenceId));
             }
 
             Assert.Equal(expected.Count, table.Count);
