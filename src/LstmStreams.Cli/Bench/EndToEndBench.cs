@@ -81,37 +81,44 @@ internal static class EndToEndBench
         // stage: an async boundary here costs one actor message per observation (measured: ~90 B and ~10% of
         // the rate). After the warm-up it is enumerated in the same stage (SelectMany), not through a substream,
         // which hands over each element through an async callback (measured: ~100 B/obs).
-        // Open loop, the generator sleeps until observations are due, so it has a thread of its own and hands
-        // over a burst (every observation due when it wakes) per element.
+        // Open loop, the generator sleeps until observations are due, so it has a thread of its own, and hands
+        // over a burst (every observation due when it wakes) per element: one actor message per burst.
         var warmUpDone = warm == 0 ? Task.FromResult(true) : warmedUp.Task;
-        var main = rate is { } r
-            ? Source.FromEnumerator(() => workload.OpenLoop(r, warmUpDone).GetEnumerator())
-                .WithAttributes(ActorAttributes.CreateDispatcher("akka.stream.default-blocking-io-dispatcher")).Async()
-                .SelectMany(burst => burst)
-            : Source.FromTask(warmUpDone).SelectMany(_ => workload.ClosedLoop());
-        var observations = warm == 0 ? main : Source.FromEnumerator(() => workload.WarmUp().GetEnumerator()).Concat(main);
         if (warm == 0) Measure();
         else warmClock.Start();
+        void Counted(Prediction _)
+        {
+            long count = Interlocked.Increment(ref received);
+            OnReceived(count);
+            if (count == total)
+            {
+                finished = clock.Elapsed;
+                allDone.TrySetResult();
+            }
+        }
+
+        Source<Observation, Akka.NotUsed> observations;
+        if (rate is { } r)
+        {
+            var main = Source.FromEnumerator(() => workload.OpenLoop(r, warmUpDone).GetEnumerator())
+                .WithAttributes(ActorAttributes.CreateDispatcher("akka.stream.default-blocking-io-dispatcher")).Async()
+                .SelectMany(burst => burst);
+            observations = warm == 0 ? main : Source.From(workload.WarmUp()).Concat(main);
+        }
+        else
+        {
+            var main = Source.FromTask(warmUpDone).SelectMany(_ => workload.ClosedLoop());
+            observations = warm == 0 ? main : Source.FromEnumerator(() => workload.WarmUp().GetEnumerator()).Concat(main);
+        }
+
         if (limit is { } l) observations = observations.TakeWithin(l);
         // The source stays open (Source.Maybe) after the last observation so every sequence is still live
         // when memory is measured; it is completed right after.
-        var sourceWithHold = observations
-            .ConcatMaterialized(Source.Maybe<Observation>(), Keep.Right);
-
         long memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
-        var flow = LstmStream.Create(system, model, settings);
-        var ((hold, metrics), done) = sourceWithHold
-            .ViaMaterialized(flow, Keep.Both)
-            .ToMaterialized(Sink.ForEach<Prediction>(_ =>
-            {
-                long count = Interlocked.Increment(ref received);
-                OnReceived(count);
-                if (count == total)
-                {
-                    finished = clock.Elapsed;
-                    allDone.TrySetResult();
-                }
-            }), Keep.Both)
+        var ((hold, metrics), done) = observations
+            .ConcatMaterialized(Source.Maybe<Observation>(), Keep.Right)
+            .ViaMaterialized(LstmStream.Create(system, model, settings), Keep.Both)
+            .ToMaterialized(Sink.ForEach<Prediction>(Counted), Keep.Both)
             .Run(system.Materializer());
         running = metrics;
 
