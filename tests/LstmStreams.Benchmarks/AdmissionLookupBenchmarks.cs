@@ -63,7 +63,7 @@ public class AdmissionLookupBenchmarks
     public float LeaseTable_prefetched_group()
     {
         var group = NextGroup();
-        _prefetcher.Run(group);
+        _prefetcher.Run(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(group));
         float sum = 0;
         for (int i = 0; i < group.Count; i++)
         {

@@ -144,10 +144,13 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
 
         private void OnPush()
         {
-            var group = Grab(_stage.In);
+            // The groups come from the flow's own Batch (lists): read them as a span, not element by element
+            // through IReadOnlyList's interface (six passes over up to 256 observations per group).
+            var grabbed = Grab(_stage.In);
+            ReadOnlySpan<Observation> group = grabbed is List<Observation> list ? System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list) : grabbed.ToArray();
             _prefetcher.Run(group);
             long now = Stopwatch.GetTimestamp();
-            for (int i = 0; i < group.Count; i++)
+            for (int i = 0; i < group.Length; i++)
             {
                 var observation = group[i];
                 if (_validator.Check(observation) is { } reason)

@@ -34,9 +34,9 @@ internal sealed class GroupPrefetcher
     }
 
     /// <summary>Issues the loads for <paramref name="group"/> (its first maxGroup observations) and keeps each id's hash.</summary>
-    public void Run(IReadOnlyList<Observation> group)
+    public void Run(ReadOnlySpan<Observation> group)
     {
-        int n = Math.Min(group.Count, _slots.Length);
+        int n = Math.Min(group.Length, _slots.Length);
         for (int i = 0; i < n; i++) CacheHint.Load(group[i]);
         for (int i = 0; i < n; i++)
         {
