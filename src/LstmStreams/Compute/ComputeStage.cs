@@ -41,6 +41,10 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         Shape = new FlowShape<IReadOnlyList<Observation>, IReadOnlyList<Prediction>>(In, Out);
     }
 
+    /// <summary>Where the flow's grouping rents the lists it sends; the stage gives each back once admitted.
+    /// Null: the lists are not reused.</summary>
+    internal ObservationGroups? Groups { get; init; }
+
     /// <summary>Observations in, in groups (whatever the upstream side batched while the stage was busy;
     /// at most <see cref="MaxGroup"/> each).</summary>
     public Inlet<IReadOnlyList<Observation>> In { get; } = new("ComputeStage.in");
@@ -166,6 +170,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
                 Admit(observation, _prefetcher.HashOf(i, observation));
             }
 
+            if (_stage.Groups is { } groups && grabbed is List<Observation> used) groups.Return(used);
             PullIfAllowed();
         }
 

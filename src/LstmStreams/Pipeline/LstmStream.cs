@@ -46,7 +46,8 @@ public static class LstmStream
                 throw new ArgumentException($"lstm-streams.{key} = \"{id}\" is not a dispatcher configured in this actor system.", nameof(settings));
         }
 
-        var stage = new ComputeStage(model, settings, kernelFactory, onError ?? (_ => { }));
+        var groups = new ObservationGroups();
+        var stage = new ComputeStage(model, settings, kernelFactory, onError ?? (_ => { })) { Groups = groups };
         // Upstream of the stage, Akka's Batch groups whatever arrives while the stage is busy (no timer: a group
         // of one goes at once when the stage is idle), so one cross-thread message carries many observations.
         // The stage's input buffer holds two groups: at most max-in-flight + 2 groups sit inside the flow.
@@ -62,7 +63,12 @@ public static class LstmStream
         // The stage hands over whole batches (one cross-thread message per batch); they are flattened on the
         // downstream side with an input buffer of one batch, so little waits outside max-in-flight.
         return Flow.Create<Observation>()
-            .Batch(group, o => new List<Observation>(16) { o }, (list, o) =>
+            .Batch(group, o =>
+            {
+                var list = groups.Rent();
+                list.Add(o);
+                return list;
+            }, (list, o) =>
             {
                 list.Add(o);
                 return list;
