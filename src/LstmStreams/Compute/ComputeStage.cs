@@ -138,7 +138,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             // which writes them before it stops. The states are consistent: no step runs now.
             if (_keeper is not null && !_flushed)
             {
-                SaveLeasedStates();
+                SaveLeasedStates(closedToo: true);
                 _keeper.Tell(StopWhenFlushed.Instance);
             }
 
@@ -290,35 +290,42 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             _stage._onError(new ObservationError(observation.Position, observation.SequenceId, rejection.Reason, rejection.Kind));
         }
 
-        /// <summary>Hands the keeper every live state with unsaved steps (stage thread: no step runs now).</summary>
-        private void SaveLeasedStates()
+        /// <summary>Hands the keeper every live state with unsaved steps (stage thread: no step runs now). When
+        /// the stream ends (<paramref name="closedToo"/>), also the states closed for actors that may be stopped
+        /// before they read <see cref="SequenceClosed"/> (the region is stopped right after); a state its actor
+        /// writes as well is only written twice, with the same values.</summary>
+        private void SaveLeasedStates(bool closedToo = false)
         {
             foreach (var state in _leases.States())
             {
-                if (!state.Closed) _sequences!.SaveIfUnsaved(state, copy: true);
+                if (closedToo || !state.Closed) _sequences!.SaveIfUnsaved(state, copy: true);
             }
+
+            if (!closedToo) return;
+            foreach (var state in _closing.Keys) _sequences!.SaveIfUnsaved(state, copy: true);
         }
 
-        /// <summary>After a step: a closed state with no step left is handed back to its actor; a sequence
-        /// that ended loses its stored state; one with snapshot-every unsaved steps is written.</summary>
+        /// <summary>After a step: a sequence that ended loses its stored state; one with snapshot-every unsaved
+        /// steps is written; then a closed state with no step left is handed back to its actor. In that order: the
+        /// keeper must have this batch's delete or save before the actor (and a successor's load) can follow.</summary>
         private void AfterBatch(int size)
         {
-            if (_closing.Count != 0)
+            if (_keeper is not null)
             {
+                int every = _stage._settings.Persistence.SnapshotEvery;
                 for (int i = 0; i < size; i++)
                 {
-                    var state = _batches.RequestOf(i).State;
-                    if (state.Closed && state.Pending == 0 && _closing.Remove(state, out var owner)) owner.Tell(SequenceClosed.Instance, ActorRefs.NoSender);
+                    ref readonly var request = ref _batches.RequestOf(i);
+                    if (request.Observation.End) _keeper.Tell(new DeleteSequence(request.State.SequenceId), ActorRefs.NoSender);
+                    else if (every > 0 && request.State.UnsavedSteps >= every) _sequences!.SaveIfUnsaved(request.State, copy: true);
                 }
             }
 
-            if (_keeper is null) return;
-            int every = _stage._settings.Persistence.SnapshotEvery;
+            if (_closing.Count == 0) return;
             for (int i = 0; i < size; i++)
             {
-                ref readonly var request = ref _batches.RequestOf(i);
-                if (request.Observation.End) _keeper.Tell(new DeleteSequence(request.State.SequenceId), ActorRefs.NoSender);
-                else if (every > 0 && request.State.UnsavedSteps >= every) _sequences!.SaveIfUnsaved(request.State, copy: true);
+                var state = _batches.RequestOf(i).State;
+                if (state.Closed && state.Pending == 0 && _closing.Remove(state, out var owner)) owner.Tell(SequenceClosed.Instance, ActorRefs.NoSender);
             }
         }
 
@@ -406,7 +413,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             // Graceful end: every state is written before the stream completes.
             if (_flushing) return;
             _flushing = true;
-            SaveLeasedStates();
+            SaveLeasedStates(closedToo: true);
             var flushed = GetAsyncCallback(() =>
             {
                 _flushed = true;

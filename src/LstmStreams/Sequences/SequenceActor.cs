@@ -79,7 +79,16 @@ public sealed class SequenceActor : UntypedActor
     /// <inheritdoc />
     protected override void PostStop()
     {
-        // Stopped otherwise than by passivation (a failure): the stage must not step this state again.
+        // Stopped otherwise than by passivation (a failure): observations still waiting for the stored state
+        // become error records (each was admitted and counts in flight), and the stage must not step this state
+        // again (the close request is taken after those rejections).
+        if (_state is not null && _restoring is { Count: > 0 })
+        {
+            var failed = new Rejection(ObservationErrorKind.Refused,
+                $"sequence '{_state.SequenceId}' failed before its stored state was restored; this observation was not applied. Send it again.");
+            while (_restoring.TryDequeue(out var waiting)) _context.Inbox.Submit(new StepRequest(_state, waiting, 0, failed));
+        }
+
         if (_state is not null && !_state.CloseRequested) _context.Inbox.RequestClose(_state, ActorRefs.Nobody);
         Context.Parent.Tell(new SequenceStopped(_state?.SequenceId, Self), Self);
     }
