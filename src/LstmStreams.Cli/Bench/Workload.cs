@@ -75,9 +75,10 @@ internal sealed class Workload
                 continue;
             }
 
-            var burst = new List<Observation>();
-            for (; i < Order.Length && burst.Count < 1024 && (due = start + (long)(i * ticksPerObservation)) <= now; i++)
-                burst.Add(new Observation(Ids[Order[i]], FeaturesOf(i)) { AdmittedTicks = due });
+            int dueNow = (int)Math.Min(Order.Length - i, Math.Min(1024, (now - start) / ticksPerObservation - i + 1));
+            var burst = new List<Observation>(Math.Max(1, dueNow));
+            for (long dueAt; i < Order.Length && burst.Count < 1024 && (dueAt = start + (long)(i * ticksPerObservation)) <= now; i++)
+                burst.Add(new Observation(Ids[Order[i]], FeaturesOf(i)) { AdmittedTicks = dueAt });
             yield return burst;
         }
     }

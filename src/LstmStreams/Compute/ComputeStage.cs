@@ -340,7 +340,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
         private void OnPull()
         {
             if (_ready is not null) Emit();
-            if (_ready is null) RunSoon(); // also drains the inbox, which does not wake a stage that was not idle
+            if (_ready is null) RunBatchIfPossible(); // also drains the inbox, which does not wake a stage that was not idle
         }
 
         protected override void OnTimer(object timerKey)
