@@ -22,7 +22,7 @@ public sealed class MosquittoBroker : IDisposable
     {
         _binary = Candidates.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("mosquitto is not installed, and the MQTT tests need a real broker: run `apt-get install mosquitto mosquitto-clients` (.ci/run does).");
-        Port = FreePort();
+        Port = LstmStreams.Tests.Shared.FreePorts.Next();
         File.WriteAllText(Path.Combine(_folder, "mosquitto.conf"), $"""
             listener {Port} 127.0.0.1
             allow_anonymous true
@@ -99,14 +99,5 @@ public sealed class MosquittoBroker : IDisposable
         if (!_process.WaitForExit(10_000)) _process.Kill();
         _process.Dispose();
         _process = null;
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

@@ -21,6 +21,13 @@ internal static unsafe class CacheHint
         if (Sse.IsSupported) Sse.Prefetch0(*(void**)Unsafe.AsPointer(ref target));
     }
 
+    /// <summary>Starts loading the cache line that holds <paramref name="location"/> (an array element, say).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load<T>(ref T location)
+    {
+        if (Sse.IsSupported) Sse.Prefetch0(Unsafe.AsPointer(ref location));
+    }
+
     /// <summary>Starts loading the lines of <paramref name="values"/>, at most <paramref name="maxLines"/>.</summary>
     public static void Load(float[] values, int maxLines)
     {

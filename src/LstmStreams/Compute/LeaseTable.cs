@@ -33,11 +33,7 @@ internal sealed class LeaseTable
 
     /// <summary>Starts loading the slot where a lookup of <paramref name="hash"/> begins.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe void Hint(int hash)
-    {
-        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
-            System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref _slots[hash & _mask]));
-    }
+    public void Hint(int hash) => CacheHint.Load(ref _slots[hash & _mask]);
 
     /// <summary>
     /// The first state whose id has <paramref name="hash"/>, without comparing ids (so without reading any

@@ -37,7 +37,7 @@ public sealed class PostgresServer : IDisposable
                 ["-D", _data, "-U", Superuser, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]);
             for (int attempt = 1; ; attempt++)
             {
-                Port = FreePort();
+                Port = LstmStreams.Tests.Shared.FreePorts.Next();
                 // Appending keeps the file's owner (the server user). The last setting of a name wins.
                 File.AppendAllText(Path.Combine(_data, "postgresql.conf"), string.Join('\n',
                     "",
@@ -160,15 +160,6 @@ public sealed class PostgresServer : IDisposable
         return found ?? throw new InvalidOperationException(
             $"The PostgreSQL tests need a PostgreSQL server's binaries (initdb, pg_ctl, postgres under {parent}/VERSION/bin) and found none: " +
             "install them with `apt-get install postgresql` (.ci/run does). The tests start their own throw-away server on 127.0.0.1.");
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     private void RunAsServerUser(string program, IReadOnlyList<string> arguments)
