@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
 using LstmStreams.Pipeline;
-using LstmStreams.Sinks;
+using LstmStreams.Formats;
 using MQTTnet;
 using MQTTnet.Protocol;
 

@@ -3,7 +3,7 @@ using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Stage;
 using LstmStreams.Pipeline;
-using LstmStreams.Sources;
+using LstmStreams.Formats;
 using MQTTnet;
 using MQTTnet.Protocol;
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Akka.Streams;
 using Akka.Streams.Stage;
 using LstmStreams.Pipeline;
-using LstmStreams.Sinks;
+using LstmStreams.Formats;
 using MQTTnet;
 using MQTTnet.Protocol;
 

@@ -6,8 +6,7 @@ using LstmStreams.Cli.Demo;
 using LstmStreams.Cli.Running;
 using LstmStreams.Core.Import;
 using LstmStreams.Pipeline;
-using LstmStreams.Sinks;
-using LstmStreams.Sources;
+using LstmStreams.Formats;
 
 namespace LstmStreams.Cli.Commands;
 
@@ -78,11 +77,17 @@ internal static class DemoCommand
         using var system = StreamRunner.CreateSystem(config);
         try
         {
-            var lines = Source.FromEnumerator(() => fleet.Observations().GetEnumerator())
+            int group = LstmStream.MaxGroupSize(settings);
+            var groups = Source.FromEnumerator(() => fleet.Observations().GetEnumerator())
                 .TakeWithin(duration)
-                .Select(ParsedLine.Ok);
-            var summary = StreamRunner.Run(system, loaded, settings, lines, anomalies.Writer, errors,
-                new Progress(Console.Error, "demo", carriageReturn: !Console.IsErrorRedirected), onPrediction: anomalies.Consider);
+                .Batch(group, o => new List<Observation>(group) { o }, (list, o) =>
+                {
+                    list.Add(o);
+                    return list;
+                })
+                .Select(list => (IReadOnlyList<Observation>)list);
+            var summary = StreamRunner.Run(system, loaded, settings, groups, anomalies.Writer, errors,
+                new Progress(Console.Error, "demo", carriageReturn: !Console.IsErrorRedirected));
             (detected, truePositives) = (anomalies.Detected, anomalies.TruePositives);
             int injected = fleet.Anomalies.Count;
             var m = summary.Metrics;
@@ -106,11 +111,13 @@ internal static class DemoCommand
     /// <summary>Writes only the predictions that flag an anomaly, and scores them against the fleet's truth.</summary>
     private sealed class AnomalyWriter(string path, SensorFleet fleet) : IDisposable
     {
-        public JsonlWriter Writer { get; } = new(InputLines.CreateOutput(path));
+        private PredictionWriter? _writer;
+
+        public PredictionWriter Writer => _writer ??= new PredictionWriter(FileInput.CreateOutput(path), OutputFormat.Jsonl, outputs: 1, filter: Consider);
         public long Detected { get; private set; }
         public long TruePositives { get; private set; }
 
-        public bool Consider(Prediction prediction)
+        private bool Consider(Prediction prediction)
         {
             if (prediction.Y[0] <= 0.5f) return false;
             Detected++;
@@ -120,6 +127,6 @@ internal static class DemoCommand
             return true;
         }
 
-        public void Dispose() => Writer.Dispose();
+        public void Dispose() => _writer?.Dispose();
     }
 }

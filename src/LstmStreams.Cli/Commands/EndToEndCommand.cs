@@ -25,10 +25,13 @@ internal static class EndToEndCommand
         var baselines = new Option<bool>("--no-baselines") { Description = "Skip the ideal and per-event loops." };
         var noWarmUp = new Option<bool>("--no-warmup") { Description = "Measure from the first observation, actor creation included (by default one observation per sequence creates every actor first, timed apart)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with every figure." };
+        var through = new Option<string>("--through") { Description = "engine (the flow alone) or run: also the same workload as a file through `lstm-streams run` (file in, file out, --store as given), with the ratio of the two rates.", DefaultValueFactory = _ => "engine" };
+        var format = new Option<string>("--format") { Description = "With --through run: the input file's format, jsonl or csv.", DefaultValueFactory = _ => "jsonl" };
+        var outputFormat = new Option<string>("--output-format") { Description = "With --through run: the predictions' format, jsonl or csv.", DefaultValueFactory = _ => "jsonl" };
         var shared = new SharedOptions();
         var command = new Command("e2e", "Observations per second through source → sequence actors → batch → kernel → sink, with latency, batch, allocation and memory figures.")
         {
-            sequences, active, input, hidden, layers, outputs, cell, observations, rate, seconds, baselines, noWarmUp, json,
+            sequences, active, input, hidden, layers, outputs, cell, observations, rate, seconds, baselines, noWarmUp, json, through, format, outputFormat,
         };
         shared.AddTo(command);
         command.SetAction(parse =>
@@ -51,6 +54,19 @@ internal static class EndToEndCommand
                 var model = KernelTableCommand.RandomModel(cellKind, parse.GetValue(input), parse.GetValue(hidden), parse.GetValue(layers), parse.GetValue(outputs));
                 if (parse.GetValue(active) is < 1) throw new ArgumentException("--active must be positive.");
                 var workload = new Workload(n, count, model.InputSize, parse.GetValue(active));
+                bool throughRun = parse.GetValue(through) switch
+                {
+                    "engine" => false,
+                    "run" => true,
+                    var other => throw new ArgumentException($"--through '{other}': use engine or run."),
+                };
+                if (throughRun)
+                {
+                    string inFormat = FileInput.Guess("", parse.GetValue(format)) == InputFormat.Csv ? "csv" : "jsonl";
+                    string outFormat = FileInput.GuessOutput("", parse.GetValue(outputFormat)) == Formats.OutputFormat.Csv ? "csv" : "jsonl";
+                    return ThroughRun(config, settings, model, workload, inFormat, outFormat, parse.GetValue(json));
+                }
+
                 using var system = StreamRunner.CreateSystem(config);
                 TimeSpan? limit = parse.GetValue(seconds) is { } s ? TimeSpan.FromSeconds(s) : null;
                 var result = EndToEndBench.Run(system, model, settings, workload, openRate, limit, !parse.GetValue(noWarmUp), Console.Error);
@@ -76,6 +92,49 @@ internal static class EndToEndCommand
             }
         });
         return command;
+    }
+
+    /// <summary>The engine alone (as <c>bench e2e</c>, store none) and then the same workload through <c>run</c>.</summary>
+    private static int ThroughRun(Akka.Configuration.Config config, Settings.StreamingSettings settings, RecurrentModel model, Workload workload,
+        string format, string outputFormat, bool json)
+    {
+        EndToEndResult engine;
+        var engineSettings = settings with { Persistence = settings.Persistence with { Store = Persistence.StoreLocation.None } };
+        var cpuBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        using (var system = StreamRunner.CreateSystem(config))
+        {
+            engine = EndToEndBench.Run(system, model, engineSettings, workload, rate: null, limit: null, warmUp: true, Console.Error);
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        }
+
+        double engineCpu = (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / (workload.Order.Length + engine.Sequences);
+        var run = RunPathBench.Run(model, workload, format, outputFormat, config, settings, Console.Error);
+        double ratio = run.ObsPerSecond / engine.ObsPerSecond;
+        var inv = CultureInfo.InvariantCulture;
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["cell"] = model.Cell.ToName(), ["input"] = model.InputSize, ["hidden"] = model.HiddenSize, ["layers"] = model.LayerCount,
+                ["sequences"] = engine.Sequences, ["observations"] = workload.Order.Length,
+                ["engine_obs_per_s"] = Math.Round(engine.ObsPerSecond), ["engine_alloc_bytes_per_obs"] = Math.Round(engine.AllocBytesPerObs, 1),
+                ["engine_cpu_us_per_obs"] = Math.Round(engineCpu, 3), ["run_cpu_us_per_obs"] = Math.Round(run.CpuMicrosPerObs, 3),
+                ["run_obs_per_s"] = Math.Round(run.ObsPerSecond), ["run_wall_obs_per_s"] = Math.Round(run.WallObsPerSecond),
+                ["run_alloc_bytes_per_obs"] = Math.Round(run.AllocBytesPerObs, 1), ["run_batch_mean"] = Math.Round(run.BatchMean, 1),
+                ["ratio"] = Math.Round(ratio, 3),
+                ["format"] = run.Format, ["output_format"] = run.OutputFormat, ["store"] = run.Store, ["input_bytes"] = run.InputBytes,
+                ["predictions"] = run.Predictions, ["errors"] = run.Errors,
+            }));
+        }
+        else
+        {
+            Console.WriteLine(string.Create(inv, $"bench e2e --through run: {model.Describe()}, {engine.Sequences:N0} sequences, {workload.Order.Length:N0} observations"));
+            Console.WriteLine(string.Create(inv, $"  engine alone      {engine.ObsPerSecond,14:N0} obs/s   {engine.AllocBytesPerObs,6:F0} B/obs   {engineCpu,5:F2} µs CPU/obs   (bench e2e, store none)"));
+            Console.WriteLine(string.Create(inv, $"  run {run.Format,-5}→{run.OutputFormat,-5}  {run.ObsPerSecond,14:N0} obs/s   {run.AllocBytesPerObs,6:F0} B/obs   {run.CpuMicrosPerObs,5:F2} µs CPU/obs   (file → file, store {run.Store}; {run.WallObsPerSecond:N0} obs/s from the command's start)"));
+            Console.WriteLine(string.Create(inv, $"  ratio             {ratio,14:F2}     mean batch {run.BatchMean:F0}, {run.Errors:N0} error records"));
+        }
+
+        return run.Errors == 0 && run.Predictions == workload.Order.Length ? 0 : 1;
     }
 
     private static string ToJson(EndToEndResult r, RecurrentModel model) => JsonSerializer.Serialize(new Dictionary<string, object?>

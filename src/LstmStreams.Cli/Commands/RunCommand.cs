@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using LstmStreams.Cli.Running;
 using LstmStreams.Core.Import;
-using LstmStreams.Sinks;
-using LstmStreams.Sources;
+using LstmStreams.Formats;
+using LstmStreams.Pipeline;
 
 namespace LstmStreams.Cli.Commands;
 
@@ -14,18 +14,26 @@ internal static class RunCommand
     {
         var model = new Option<string>("--model") { Description = "The model: a PyTorch state_dict saved as .safetensors.", Required = true };
         var input = new Option<string>("--input") { Description = "Observations: a file, - for stdin, or mqtt://HOST:PORT/FILTER (mqtts:// for TLS; e.g. sensors/+/obs).", DefaultValueFactory = _ => "-" };
-        var output = new Option<string>("--output") { Description = "Predictions (JSONL): a file, - for stdout, or mqtt://HOST:PORT/TEMPLATE (e.g. sensors/{seq}/pred).", DefaultValueFactory = _ => "-" };
+        var output = new Option<string>("--output") { Description = "Predictions: a file, - for stdout, or mqtt://HOST:PORT/TEMPLATE (e.g. sensors/{seq}/pred).", DefaultValueFactory = _ => "-" };
         var errors = new Option<string?>("--errors") { Description = "Error records (JSONL) for rejected lines; default stderr." };
         var format = new Option<string?>("--format") { Description = "Input format: jsonl or csv (default: from the file extension, else jsonl)." };
+        var outputFormat = new Option<string?>("--output-format") { Description = "Output format: jsonl or csv (default: from the output file's extension, else jsonl)." };
+        var features = new Option<string?>("--features") { Description = "Named fields (JSON) or columns (CSV) that are the model's inputs, in its input order, e.g. temp,rpm (config lstm-streams.input.features; default: the model's feature names, else the x array / the other CSV columns)." };
+        var seqField = new Option<string?>("--seq-field") { Description = "The field or column holding the sequence id (default seq)." };
+        var tField = new Option<string?>("--t-field") { Description = "The field or column holding t: an integer, or an ISO-8601 time (default t)." };
+        var tUnit = new Option<string?>("--t-unit") { Description = "What an ISO-8601 t becomes: ms (default), s, us or ns since 1970-01-01Z." };
         var head = new Option<string?>("--head") { Description = "State_dict prefix of the output head when several qualify (or 'none')." };
         var shared = new SharedOptions { DefaultStore = "sqlite:" + Persistence.StoreLocation.DefaultSqlitePath };
         var command = new Command("run", "Stream observations of many interleaved sequences through a model; one prediction per observation.")
         {
-            model, input, output, errors, format, head,
+            model, input, output, errors, format, outputFormat, features, seqField, tField, tUnit, head,
         };
         shared.AddTo(command);
-        command.SetAction(parse => Execute(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(errors),
-            parse.GetValue(format), parse.GetValue(head), () => shared.Read(parse)));
+        command.SetAction(parse => Execute(new RunOptions(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!)
+        {
+            Errors = parse.GetValue(errors), Format = parse.GetValue(format), OutputFormat = parse.GetValue(outputFormat), Head = parse.GetValue(head),
+            Features = parse.GetValue(features), SequenceField = parse.GetValue(seqField), TimeField = parse.GetValue(tField), TimeUnit = parse.GetValue(tUnit),
+        }, () => shared.Read(parse)));
         return command;
     }
 
@@ -62,12 +70,17 @@ internal static class RunCommand
     }
 
     internal static int Execute(string modelPath, string inputPath, string outputPath, string? errorsPath, string? format, string? head,
-        Func<(Akka.Configuration.Config, Settings.StreamingSettings)> readSettings)
+        Func<(Akka.Configuration.Config, Settings.StreamingSettings)> readSettings) =>
+        Execute(new RunOptions(modelPath, inputPath, outputPath) { Errors = errorsPath, Format = format, Head = head }, readSettings);
+
+    /// <summary>Runs <paramref name="options"/>; returns the exit code. <paramref name="onDone"/> receives the
+    /// summary of a file run that completed (the benchmark reads it).</summary>
+    internal static int Execute(RunOptions options, Func<(Akka.Configuration.Config, Settings.StreamingSettings)> readSettings, Action<RunSummary>? onDone = null)
     {
         Core.Model.RecurrentModel loaded;
         try
         {
-            loaded = ModelLoader.Load(modelPath, head);
+            loaded = ModelLoader.Load(options.Model, options.Head);
         }
         catch (ModelFormatException e)
         {
@@ -76,20 +89,23 @@ internal static class RunCommand
         }
 
         if (loaded.IgnoredTensors.Count > 0)
-            Console.Error.WriteLine($"warning: model file '{modelPath}' has tensors the streamed model does not use: {string.Join(", ", loaded.IgnoredTensors.Take(10))}{(loaded.IgnoredTensors.Count > 10 ? ", …" : "")}. " +
+            Console.Error.WriteLine($"warning: model file '{options.Model}' has tensors the streamed model does not use: {string.Join(", ", loaded.IgnoredTensors.Take(10))}{(loaded.IgnoredTensors.Count > 10 ? ", …" : "")}. " +
                 "If they are part of the network's forward path (e.g. a second Linear after the head), the predictions will differ from PyTorch.");
 
         Akka.Configuration.Config config;
         Settings.StreamingSettings settings;
         InputFormat inputFormat;
-        TextReader reader;
+        OutputFormat outputFormat;
+        InputFields fields;
         try
         {
             (config, settings) = readSettings();
-            settings = SharedOptions.WithStoreFor(settings, modelPath);
-            if (MqttRunner.IsAddress(inputPath) || MqttRunner.IsAddress(outputPath))
-                return ExecuteMqtt(loaded, config, settings, MqttRunner.Settings(config, inputPath, outputPath), errorsPath);
-            inputFormat = InputLines.Guess(inputPath, format);
+            settings = SharedOptions.WithStoreFor(settings, options.Model);
+            if (MqttRunner.IsAddress(options.Input) || MqttRunner.IsAddress(options.Output))
+                return ExecuteMqtt(loaded, config, settings, MqttRunner.Settings(config, options.Input, options.Output), options.Errors);
+            inputFormat = FileInput.Guess(options.Input, options.Format);
+            outputFormat = FileInput.GuessOutput(options.Output, options.OutputFormat);
+            fields = options.Fields(config, loaded);
         }
         catch (ArgumentException e)
         {
@@ -97,12 +113,22 @@ internal static class RunCommand
             return 2;
         }
 
-        CsvObservations? csv = null;
+        JsonlWriter errorWriter;
         try
         {
-            reader = InputLines.Open(inputPath);
-            if (inputFormat == InputFormat.Csv)
-                csv = InputLines.ReadCsvHeader(reader, inputPath, loaded.InputSize);
+            errorWriter = new JsonlWriter(options.Errors is null ? Console.OpenStandardError() : FileInput.CreateOutput(options.Errors), ownsStream: options.Errors is not null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: error records file '{options.Errors}' cannot be written: {e.Message} Check the path given with --errors.");
+            return 4;
+        }
+
+        using var errorsOwner = errorWriter;
+        ObservationReader reader;
+        try
+        {
+            reader = FileInput.Open(options.Input, inputFormat, fields, loaded.InputSize, errorWriter.Write, notice => Console.Error.WriteLine($"note: {notice}"));
         }
         catch (InvalidDataException e)
         {
@@ -111,36 +137,24 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"error: input '{inputPath}' cannot be read: {e.Message}");
+            Console.Error.WriteLine($"error: input '{options.Input}' cannot be read: {e.Message}");
             return 3;
         }
 
-        JsonlWriter predictions, errorWriter;
+        PredictionWriter predictions;
         try
         {
-            predictions = new JsonlWriter(outputPath == "-" ? Console.OpenStandardOutput() : CreateFile(outputPath), ownsStream: outputPath != "-");
+            predictions = new PredictionWriter(options.Output == "-" ? Console.OpenStandardOutput() : FileInput.CreateOutput(options.Output), outputFormat, loaded.OutputSize,
+                ownsStream: options.Output != "-");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             reader.Dispose();
-            Console.Error.WriteLine($"error: output '{outputPath}' cannot be written: {e.Message} Check the path given with --output.");
-            return 4;
-        }
-
-        try
-        {
-            errorWriter = new JsonlWriter(errorsPath is null ? Console.OpenStandardError() : CreateFile(errorsPath), ownsStream: errorsPath is not null);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            reader.Dispose();
-            predictions.Dispose();
-            Console.Error.WriteLine($"error: error records file '{errorsPath}' cannot be written: {e.Message} Check the path given with --errors.");
+            Console.Error.WriteLine($"error: output '{options.Output}' cannot be written: {e.Message} Check the path given with --output.");
             return 4;
         }
 
         using var predictionsOwner = predictions;
-        using var errorsOwner = errorWriter;
         var system = StreamRunner.CreateSystem(config); // terminated in finally, with a bound: a source blocked reading an idle pipe never stops
         using var cancel = new CancellationTokenSource();
         // Ctrl-C and SIGTERM stop reading input; what was admitted is emitted and every state is written.
@@ -159,8 +173,8 @@ internal static class RunCommand
         });
         try
         {
-            var summary = StreamRunner.Run(system, loaded, settings, InputLines.Parse(reader, inputFormat, csv), predictions, errorWriter,
-                Progress.ForStderrIfTerminal("run"), cancel.Token);
+            var summary = StreamRunner.Run(system, loaded, settings, FileInput.Source(reader, LstmStream.MaxGroupSize(settings)), predictions, errorWriter,
+                Progress.ForStderrIfTerminal("run"), cancel.Token, () => reader.Errors);
             if (!Console.IsErrorRedirected)
             {
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -169,11 +183,12 @@ internal static class RunCommand
                     Console.Error.WriteLine(StoreSummary(settings, summary.Metrics));
             }
 
+            onDone?.Invoke(summary);
             return 0;
         }
         catch (IOException e)
         {
-            Console.Error.WriteLine($"error: reading '{inputPath}' failed: {e.Message}");
+            Console.Error.WriteLine($"error: reading '{options.Input}' failed: {e.Message}");
             return 3;
         }
         catch (ArgumentException e)
@@ -186,12 +201,32 @@ internal static class RunCommand
             system.Terminate().Wait(TimeSpan.FromSeconds(3)); // the stream is done; only a source blocked on an idle input may linger
         }
     }
+}
 
-    /// <summary>Creates (or truncates) an output file, and its folder if it does not exist yet.</summary>
-    private static FileStream CreateFile(string path)
+/// <summary>What <c>lstm-streams run</c> was asked to do: the command's flags.</summary>
+internal sealed record RunOptions(string Model, string Input = "-", string Output = "-")
+{
+    public string? Errors { get; init; }
+    public string? Format { get; init; }
+    public string? OutputFormat { get; init; }
+    public string? Head { get; init; }
+    public string? Features { get; init; }
+    public string? SequenceField { get; init; }
+    public string? TimeField { get; init; }
+    public string? TimeUnit { get; init; }
+
+    /// <summary>The input fields: lstm-streams.input, then the flags, then (for the features) the model's own names.</summary>
+    /// <exception cref="ArgumentException">A field setting is unusable; the message names it.</exception>
+    public InputFields Fields(Akka.Configuration.Config config, Core.Model.RecurrentModel model)
     {
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
-        return InputLines.CreateOutput(path);
+        var fields = InputFields.FromConfig(config);
+        if (SequenceField is { } seq) fields = fields with { SequenceField = seq };
+        if (TimeField is { } t) fields = fields with { TimeField = t };
+        if (TimeUnit is { } unit) fields = fields with { TimeUnit = InputFields.ParseUnit(unit, "--t-unit") };
+        if (Features is { } names) fields = fields with { Features = InputFields.ParseFeatureList(names) };
+        fields.Validate("--");
+        if (fields.Features is { } named && named.Count != model.InputSize)
+            throw new ArgumentException($"{named.Count} features are named ({string.Join(", ", named)}) but the model takes {model.InputSize} inputs: name one field per input, in the model's input order.");
+        return fields;
     }
 }

@@ -4,7 +4,7 @@ using Akka.Configuration;
 using LstmStreams.Core.Model;
 using LstmStreams.Mqtt;
 using LstmStreams.Settings;
-using LstmStreams.Sinks;
+using LstmStreams.Formats;
 
 namespace LstmStreams.Cli.Running;
 

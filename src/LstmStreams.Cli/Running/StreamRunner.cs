@@ -6,14 +6,13 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using LstmStreams.Core.Model;
 using LstmStreams.Pipeline;
-using LstmStreams.Sinks;
-using LstmStreams.Sources;
+using LstmStreams.Formats;
 using LstmStreams.Settings;
 
 namespace LstmStreams.Cli.Running;
 
 /// <summary>What one run did, for the closing summary.</summary>
-internal sealed record RunSummary(long Lines, long Predictions, long Errors, TimeSpan Elapsed, PipelineMetrics Metrics)
+internal sealed record RunSummary(long Predictions, long Errors, TimeSpan Elapsed, PipelineMetrics Metrics)
 {
     public double ObservationsPerSecond => Predictions / Math.Max(Elapsed.TotalSeconds, 1e-9);
 }
@@ -39,33 +38,27 @@ internal static class StreamRunner
             akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
             """).WithFallback(config).WithFallback(StreamingSettings.ReferenceConfig));
 
-    public static RunSummary Run(ActorSystem system, RecurrentModel model, StreamingSettings settings, Source<ParsedLine, NotUsed> lines,
-        JsonlWriter predictions, JsonlWriter errors, Progress? progress, CancellationToken cancel = default, Func<Prediction, bool>? onPrediction = null)
+    /// <summary>
+    /// Streams groups of observations through the model into <paramref name="predictions"/> (one write per kernel
+    /// batch), error records into <paramref name="errors"/>, until the source ends or <paramref name="cancel"/>.
+    /// </summary>
+    /// <remarks><paramref name="parseErrors"/> counts the error records the source wrote itself (unparsable lines).</remarks>
+    public static RunSummary Run(ActorSystem system, RecurrentModel model, StreamingSettings settings, Source<IReadOnlyList<Observation>, NotUsed> groups,
+        PredictionWriter predictions, JsonlWriter errors, Progress? progress, CancellationToken cancel = default, Func<long>? parseErrors = null)
     {
-        long lineCount = 0, errorCount = 0, written = 0;
+        long runtimeErrors = 0;
         void OnError(ObservationError error)
         {
-            Interlocked.Increment(ref errorCount);
+            Interlocked.Increment(ref runtimeErrors);
             errors.Write(error);
         }
 
-        var flow = LstmStream.Create(system, model, settings, OnError);
+        var flow = LstmStream.CreateGrouped(system, model, settings, OnError);
         var stopwatch = Stopwatch.StartNew();
-        var ((killSwitch, metrics), done) = lines
-            .ViaMaterialized(KillSwitches.Single<ParsedLine>(), Keep.Right)
-            .Where(line =>
-            {
-                lineCount++;
-                if (line.Error is { } error) OnError(error);
-                return line.Observation is not null;
-            })
-            .Select(line => line.Observation!)
+        var ((killSwitch, metrics), done) = groups
+            .ViaMaterialized(KillSwitches.Single<IReadOnlyList<Observation>>(), Keep.Right)
             .ViaMaterialized(flow, Keep.Both)
-            .ToMaterialized(Sink.ForEach<Prediction>(p =>
-            {
-                if (onPrediction is null || onPrediction(p)) predictions.Write(p);
-                written++;
-            }), Keep.Both)
+            .ToMaterialized(Sink.ForEach<IReadOnlyList<Prediction>>(predictions.Write), Keep.Both)
             .Run(system.Materializer());
 
         using var registration = cancel.Register(() => killSwitch.Shutdown());
@@ -92,6 +85,6 @@ internal static class StreamRunner
         }
 
         stopwatch.Stop();
-        return new RunSummary(lineCount, written, errorCount, stopwatch.Elapsed, metrics);
+        return new RunSummary(metrics.Emitted, Interlocked.Read(ref runtimeErrors) + (parseErrors?.Invoke() ?? 0), stopwatch.Elapsed, metrics);
     }
 }

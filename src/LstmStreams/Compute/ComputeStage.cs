@@ -151,7 +151,12 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             // The groups come from the flow's own Batch (lists): read them as a span, not element by element
             // through IReadOnlyList's interface (six passes over up to 256 observations per group).
             var grabbed = Grab(_stage.In);
-            ReadOnlySpan<Observation> group = grabbed is List<Observation> list ? System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list) : grabbed.ToArray();
+            ReadOnlySpan<Observation> group = grabbed switch
+            {
+                List<Observation> list => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list),
+                Observation[] array => array,
+                _ => grabbed.ToArray(),
+            };
             _prefetcher.Run(group);
             long now = Stopwatch.GetTimestamp();
             for (int i = 0; i < group.Length; i++)

@@ -34,32 +34,11 @@ public static class LstmStream
     public static Flow<Observation, Prediction, PipelineMetrics> Create(ActorSystem system, RecurrentModel model, StreamingSettings? settings = null,
         Action<ObservationError>? onError = null, Func<RecurrentModel, int, IStepKernel>? kernelFactory = null)
     {
-        ArgumentNullException.ThrowIfNull(system);
-        ArgumentNullException.ThrowIfNull(model);
-        settings ??= StreamingSettings.Default;
-        settings.Validate();
-        kernelFactory ??= (m, batch) => StepKernels.Create(m, settings.Kernel, batch, settings.KernelThreads);
-        EnsureReferenceConfig(system);
-        foreach (var (key, id) in new[] { ("region-dispatcher", settings.RegionDispatcher), ("sequence-dispatcher", settings.SequenceDispatcher) })
-        {
-            if (!system.Dispatchers.HasDispatcher(id))
-                throw new ArgumentException($"lstm-streams.{key} = \"{id}\" is not a dispatcher configured in this actor system.", nameof(settings));
-        }
-
         var groups = new ObservationGroups();
-        var stage = new ComputeStage(model, settings, kernelFactory, onError ?? (_ => { })) { Groups = groups };
+        var (stage, group) = ComputeFlow(system, model, settings, onError, kernelFactory, groups);
         // Upstream of the stage, Akka's Batch groups whatever arrives while the stage is busy (no timer: a group
         // of one goes at once when the stage is idle), so one cross-thread message carries many observations.
         // The stage's input buffer holds two groups: at most max-in-flight + 2 groups sit inside the flow.
-        int group = ComputeStage.MaxGroup(settings);
-        var attributes = Attributes.CreateName("lstm-compute").And(Attributes.CreateInputBuffer(2, 2));
-        if (!string.IsNullOrEmpty(settings.ComputeDispatcher))
-        {
-            if (!system.Dispatchers.HasDispatcher(settings.ComputeDispatcher))
-                throw new ArgumentException($"lstm-streams.compute-dispatcher = \"{settings.ComputeDispatcher}\" is not a dispatcher configured in this actor system.", nameof(settings));
-            attributes = attributes.And(ActorAttributes.CreateDispatcher(settings.ComputeDispatcher));
-        }
-
         // The stage hands over whole batches (one cross-thread message per batch); they are flattened on the
         // downstream side with an input buffer of one batch, so little waits outside max-in-flight.
         return Flow.Create<Observation>()
@@ -74,8 +53,66 @@ public static class LstmStream
                 return list;
             })
             .Select(list => (IReadOnlyList<Observation>)list)
-            .ViaMaterialized(Flow.FromGraph(stage).WithAttributes(attributes).Async(), Keep.Right)
+            .ViaMaterialized(stage, Keep.Right)
             .Via(Flow.Create<IReadOnlyList<Prediction>>().SelectMany(batch => batch).WithAttributes(Attributes.CreateInputBuffer(1, 1)));
+    }
+
+    /// <summary>
+    /// The same flow for a source that already holds its observations in groups (a file reader hands over
+    /// the lines of one read): groups in, one element per kernel batch out, with no element per observation
+    /// on either side. Predictions keep each sequence's order, as with <see cref="Create"/>. A group larger
+    /// than <see cref="MaxGroupSize"/> is split; the lists are read, never kept or changed.
+    /// </summary>
+    /// <inheritdoc cref="Create" path="/param"/>
+    public static Flow<IReadOnlyList<Observation>, IReadOnlyList<Prediction>, PipelineMetrics> CreateGrouped(ActorSystem system, RecurrentModel model,
+        StreamingSettings? settings = null, Action<ObservationError>? onError = null, Func<RecurrentModel, int, IStepKernel>? kernelFactory = null)
+    {
+        var (stage, group) = ComputeFlow(system, model, settings, onError, kernelFactory, groups: null);
+        return Flow.Create<IReadOnlyList<Observation>>()
+            .SelectMany(observations => observations.Count <= group ? [observations] : Split(observations, group))
+            .ViaMaterialized(stage, Keep.Right);
+    }
+
+    /// <summary>The most observations the compute stage admits as one group under <paramref name="settings"/>
+    /// (it pulls a group only while a whole one fits within max-in-flight).</summary>
+    public static int MaxGroupSize(StreamingSettings settings) => ComputeStage.MaxGroup(settings);
+
+    private static IEnumerable<IReadOnlyList<Observation>> Split(IReadOnlyList<Observation> observations, int size)
+    {
+        for (int start = 0; start < observations.Count; start += size)
+        {
+            var part = new Observation[Math.Min(size, observations.Count - start)];
+            for (int i = 0; i < part.Length; i++) part[i] = observations[start + i];
+            yield return part;
+        }
+    }
+
+    private static (Flow<IReadOnlyList<Observation>, IReadOnlyList<Prediction>, PipelineMetrics> Stage, int Group) ComputeFlow(ActorSystem system,
+        RecurrentModel model, StreamingSettings? settings, Action<ObservationError>? onError, Func<RecurrentModel, int, IStepKernel>? kernelFactory,
+        ObservationGroups? groups)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(model);
+        settings ??= StreamingSettings.Default;
+        settings.Validate();
+        kernelFactory ??= (m, batch) => StepKernels.Create(m, settings.Kernel, batch, settings.KernelThreads);
+        EnsureReferenceConfig(system);
+        foreach (var (key, id) in new[] { ("region-dispatcher", settings.RegionDispatcher), ("sequence-dispatcher", settings.SequenceDispatcher) })
+        {
+            if (!system.Dispatchers.HasDispatcher(id))
+                throw new ArgumentException($"lstm-streams.{key} = \"{id}\" is not a dispatcher configured in this actor system.", nameof(settings));
+        }
+
+        var stage = new ComputeStage(model, settings, kernelFactory, onError ?? (_ => { })) { Groups = groups };
+        var attributes = Attributes.CreateName("lstm-compute").And(Attributes.CreateInputBuffer(2, 2));
+        if (!string.IsNullOrEmpty(settings.ComputeDispatcher))
+        {
+            if (!system.Dispatchers.HasDispatcher(settings.ComputeDispatcher))
+                throw new ArgumentException($"lstm-streams.compute-dispatcher = \"{settings.ComputeDispatcher}\" is not a dispatcher configured in this actor system.", nameof(settings));
+            attributes = attributes.And(ActorAttributes.CreateDispatcher(settings.ComputeDispatcher));
+        }
+
+        return (Flow.FromGraph(stage).WithAttributes(attributes).Async(), ComputeStage.MaxGroup(settings));
     }
 
     /// <summary>Adds the embedded reference.conf beneath the system's config (once) so its dispatchers resolve.</summary>

@@ -97,7 +97,8 @@ public sealed class RunCommandTests : IDisposable
     {
         string input = Path.Combine(_folder, "bad.csv"), output = Path.Combine(_folder, "out.jsonl");
         File.WriteAllText(input, text);
-        var error = Assert.Throws<InvalidDataException>(() => InputLines.ReadCsvHeader(new StringReader(text), input, 4));
+        using var reader = new LstmStreams.Formats.ObservationReader(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)), null, _ => { });
+        var error = Assert.Throws<InvalidDataException>(() => FileInput.ReadCsvHeader(reader, input, LstmStreams.Formats.InputFields.Default, 4));
         Assert.Contains($"input '{input}'", error.Message);
         Assert.Contains(reason, error.Message);
 

@@ -1,6 +1,6 @@
 using LstmStreams.Pipeline;
 
-namespace LstmStreams.Sources;
+namespace LstmStreams.Formats;
 
 /// <summary>One input line: an observation, or the error record saying why it is not one.</summary>
 /// <param name="Observation">The observation, when the line parsed.</param>

@@ -1,8 +1,8 @@
-using LstmStreams.Sources;
+using LstmStreams.Formats;
 
-namespace LstmStreams.Tests.Sources;
+namespace LstmStreams.Tests.Formats;
 
-public sealed class ParserTests
+public sealed class JsonlAndCsvParserTests
 {
     [Fact]
     public void Jsonl_reads_every_field_and_ignores_unknown_ones()

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using LstmStreams.Pipeline;
 
-namespace LstmStreams.Sinks;
+namespace LstmStreams.Formats;
 
 /// <summary>
 /// Writes predictions and error records as JSON lines: <c>{"seq": "sensor/17", "t": 1700000000, "y": [0.93, 0.01]}</c>
