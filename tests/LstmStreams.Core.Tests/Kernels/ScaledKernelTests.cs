@@ -125,6 +125,8 @@ public sealed class ScaledKernelTests
         Assert.Equal(model.Scaling.FeatureNames!, raw.Scaling.FeatureNames!);
         Assert.False(raw.Scaling.ChangesNumbers);
         Assert.True(model.Scaling.ChangesNumbers); // the original is unchanged
+        Assert.EndsWith("(identity head), scaled inputs and outputs", model.Describe());
+        Assert.EndsWith("(identity head)", raw.Describe());
     }
 
     [Fact]
