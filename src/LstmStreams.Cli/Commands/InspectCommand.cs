@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using LstmStreams.Core.Import;
+using LstmStreams.Core.Model;
 
 namespace LstmStreams.Cli.Commands;
 
@@ -40,8 +41,13 @@ internal static class InspectCommand
             output.WriteLine(string.Create(inv, $"state/sequence:   {loaded.StateBytesPerSequence:N0} bytes ({loaded.StateSize} floats: {(loaded.Cell == Core.Model.CellKind.Lstm ? "h and c" : "h")} × {loaded.LayerCount} layer(s))"));
             if (loaded.IgnoredTensors.Count > 0)
                 output.WriteLine($"ignored tensors:  {string.Join(", ", loaded.IgnoredTensors)} (not part of the streamed model)");
+            WriteScaling(loaded.Scaling, output);
             foreach (var (key, value) in loaded.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-                output.WriteLine($"metadata:         {key} = {value}");
+            {
+                if (!ScalingMetadata.Keys.Contains(key)) // shown above, read
+                    output.WriteLine($"metadata:         {key} = {value}");
+            }
+
             return 0;
         }
         catch (ModelFormatException e)
@@ -50,4 +56,37 @@ internal static class InspectCommand
             return 2;
         }
     }
+
+    /// <summary>The feature names with each input's mean and std, then each output's; or that there is none.</summary>
+    private static void WriteScaling(FeatureScaling scaling, TextWriter output)
+    {
+        if (scaling.IsEmpty)
+        {
+            output.WriteLine("scaling:          none (inputs and outputs are the model's own)");
+            return;
+        }
+
+        output.WriteLine("scaling:          " + (scaling.ScalesInputs, scaling.ScalesOutputs) switch
+        {
+            (true, true) => "inputs (x - mean) / std, outputs y * std + mean (run applies both)",
+            (true, false) => "inputs (x - mean) / std (run applies it); outputs as the model gives them",
+            (false, true) => "outputs y * std + mean (run applies it); inputs as they come",
+            _ => "names only",
+        });
+        int inputs = scaling.FeatureNames?.Count ?? scaling.FeatureMean?.Length ?? 0;
+        for (int j = 0; j < inputs; j++)
+        {
+            string name = scaling.FeatureNames is { } names ? names[j] : $"x{j}";
+            string numbers = scaling.FeatureMean is { } mean && scaling.FeatureStd is { } std ? $"  mean {Show(mean[j])}  std {Show(std[j])}" : "";
+            output.WriteLine($"  input {j,-3}        {name}{numbers}");
+        }
+
+        if (scaling.TargetMean is { } targetMean && scaling.TargetStd is { } targetStd)
+        {
+            for (int i = 0; i < targetMean.Length; i++)
+                output.WriteLine($"  output {i,-3}       mean {Show(targetMean[i])}  std {Show(targetStd[i])}");
+        }
+    }
+
+    private static string Show(float value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -7,7 +7,8 @@ namespace LstmStreams.Core.Import;
 /// Builds a <see cref="RecurrentModel"/> from a PyTorch <c>state_dict</c> saved as safetensors, finding the
 /// tensors by PyTorch's names under any prefix: <c>&lt;p&gt;weight_ih_l{k}</c> [G*H, in_k],
 /// <c>&lt;p&gt;weight_hh_l{k}</c> [G*H, H], optional <c>&lt;p&gt;bias_ih_l{k}</c> and <c>&lt;p&gt;bias_hh_l{k}</c> [G*H].
-/// G = 4 is LSTM and G = 3 is GRU. The head is the one nn.Linear whose weight is [O, H].
+/// G = 4 is LSTM and G = 3 is GRU. The head is the one nn.Linear whose weight is [O, H]. The input and output
+/// standardization, when the metadata carries it, is read by <see cref="ScalingMetadata"/>.
 /// </summary>
 public static partial class ModelLoader
 {
@@ -59,6 +60,7 @@ public static partial class ModelLoader
         var cell = DetectCell(file, recurrentPrefix, tensors, out int hidden);
         var layers = BuildLayers(path, recurrentPrefix, tensors, cell, hidden);
         var head = FindHead(file, recurrentPrefix, hidden, headPrefix);
+        var scaling = ScalingMetadata.Read(path, file.Metadata, layers[0].InputSize, head?.OutputSize ?? hidden);
         var used = new HashSet<string>(tensors.Values.Select(t => t.Name), StringComparer.Ordinal);
         if (head is not null)
         {
@@ -68,7 +70,7 @@ public static partial class ModelLoader
 
         try
         {
-            return new RecurrentModel(cell, layers, head, file.Metadata)
+            return new RecurrentModel(cell, layers, head, file.Metadata, scaling)
             {
                 IgnoredTensors = file.Tensors.Select(t => t.Name).Where(n => !used.Contains(n)).ToList(),
             };

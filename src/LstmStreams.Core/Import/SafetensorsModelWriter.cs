@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json;
 using LstmStreams.Core.Model;
 
 namespace LstmStreams.Core.Import;
@@ -5,7 +7,7 @@ namespace LstmStreams.Core.Import;
 /// <summary>
 /// Saves a <see cref="RecurrentModel"/> as a PyTorch-style state_dict in safetensors, in the layout
 /// <see cref="ModelLoader"/> reads (<c>rnn.weight_ih_l{k}</c>, …, <c>head.weight</c>, <c>head.bias</c>), with
-/// metadata "cell" and "head_activation". Loading the file again gives the same model.
+/// metadata "cell" and "head_activation", and the model's scaling (<see cref="ScalingMetadata"/>). Loading the file again gives the same model.
 /// </summary>
 public static class SafetensorsModelWriter
 {
@@ -26,6 +28,13 @@ public static class SafetensorsModelWriter
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in model.Metadata) metadata[key] = value;
         metadata["cell"] = model.Cell.ToName();
+        foreach (string key in ScalingMetadata.Keys) metadata.Remove(key);
+        var scaling = model.Scaling;
+        if (scaling.FeatureNames is { } names) metadata[ScalingMetadata.FeatureNames] = JsonSerializer.Serialize(names);
+        if (scaling.FeatureMean is { } featureMean) metadata[ScalingMetadata.FeatureMean] = Json(featureMean);
+        if (scaling.FeatureStd is { } featureStd) metadata[ScalingMetadata.FeatureStd] = Json(featureStd);
+        if (scaling.TargetMean is { } targetMean) metadata[ScalingMetadata.TargetMean] = Json(targetMean);
+        if (scaling.TargetStd is { } targetStd) metadata[ScalingMetadata.TargetStd] = Json(targetStd);
         metadata.Remove("head_activation");
         if (model.Head is { } head)
         {
@@ -36,4 +45,8 @@ public static class SafetensorsModelWriter
 
         SafetensorsFile.Write(path, tensors, metadata);
     }
+
+    /// <summary>A JSON array of the shortest text that reads back as the same float32.</summary>
+    private static string Json(float[] values) =>
+        "[" + string.Join(", ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]";
 }

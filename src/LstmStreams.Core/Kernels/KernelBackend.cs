@@ -39,17 +39,27 @@ public static class StepKernels
         _ => throw new ArgumentException($"unknown kernel backend '{name}'; use one of: {string.Join(", ", Names)}."), // a user's input: no parameter name in the message
     };
 
-    /// <summary>Creates a kernel for <paramref name="model"/> able to step up to <paramref name="maxBatchSize"/> sequences at once.</summary>
+    /// <summary>
+    /// Creates a kernel for <paramref name="model"/> able to step up to <paramref name="maxBatchSize"/> sequences at once.
+    /// When the model carries scaling (<see cref="RecurrentModel.Scaling"/>), the kernel is wrapped in a
+    /// <see cref="ScaledKernel"/>: it takes raw inputs and gives raw predictions. Use
+    /// <see cref="RecurrentModel.WithoutScaling"/> for a kernel that takes and gives the model's own units.
+    /// </summary>
     /// <param name="model">The model.</param>
     /// <param name="backend">Which implementation.</param>
     /// <param name="maxBatchSize">The largest batch.</param>
     /// <param name="threads">Threads for the managed and OpenBLAS kernels (0: min(2, cores)).</param>
     /// <exception cref="PlatformNotSupportedException">openblas without libopenblas.so.0 (the message says how to install it).</exception>
-    public static IStepKernel Create(RecurrentModel model, KernelBackend backend, int maxBatchSize, int threads = 0) => backend switch
+    public static IStepKernel Create(RecurrentModel model, KernelBackend backend, int maxBatchSize, int threads = 0)
     {
-        KernelBackend.Auto or KernelBackend.Managed => new ManagedKernel(model, maxBatchSize, threads),
-        KernelBackend.Reference => new ReferenceKernel(model, maxBatchSize),
-        KernelBackend.OpenBlas => new OpenBlasKernel(model, maxBatchSize, threads),
-        _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "unknown kernel backend"),
-    };
+        ArgumentNullException.ThrowIfNull(model);
+        IStepKernel kernel = backend switch
+        {
+            KernelBackend.Auto or KernelBackend.Managed => new ManagedKernel(model, maxBatchSize, threads),
+            KernelBackend.Reference => new ReferenceKernel(model, maxBatchSize),
+            KernelBackend.OpenBlas => new OpenBlasKernel(model, maxBatchSize, threads),
+            _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "unknown kernel backend"),
+        };
+        return model.Scaling.ChangesNumbers ? new ScaledKernel(kernel) : kernel;
+    }
 }

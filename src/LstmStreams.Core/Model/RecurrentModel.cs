@@ -12,8 +12,14 @@ namespace LstmStreams.Core.Model;
 public sealed class RecurrentModel
 {
     /// <summary>Builds a model and checks that the layers stack (layer k's input is layer k−1's h).</summary>
+    /// <param name="cell">LSTM or GRU.</param>
+    /// <param name="layers">The stacked layers, bottom first.</param>
+    /// <param name="head">The output head, or null.</param>
+    /// <param name="metadata">The file's string metadata, or null.</param>
+    /// <param name="scaling">The input and output standardization the model was trained with, or null for none;
+    /// its widths must be M and O.</param>
     public RecurrentModel(CellKind cell, IReadOnlyList<RecurrentLayer> layers, OutputHead? head,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null, FeatureScaling? scaling = null)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (layers.Count == 0)
@@ -41,6 +47,8 @@ public sealed class RecurrentModel
         OutputSize = head?.OutputSize ?? hidden;
         StateSize = layers.Count * cell.StateVectorsPerLayer() * hidden;
         Metadata = metadata ?? new Dictionary<string, string>();
+        Scaling = scaling ?? FeatureScaling.None;
+        Scaling.CheckFits(InputSize, OutputSize);
     }
 
     /// <summary>LSTM or GRU.</summary>
@@ -71,6 +79,14 @@ public sealed class RecurrentModel
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>
+    /// How raw inputs are standardized before the step and predictions de-standardized after it (from the
+    /// file's <c>feature_mean</c>, <c>feature_std</c>, <c>target_mean</c>, <c>target_std</c>), and the inputs'
+    /// names. Never null: <see cref="FeatureScaling.None"/> when the file carries none. Kernels made by
+    /// <see cref="Kernels.StepKernels.Create"/> apply it.
+    /// </summary>
+    public FeatureScaling Scaling { get; }
+
+    /// <summary>
     /// Tensors of the file the model came from that it does not use (e.g. a second Linear after the head,
     /// an embedding): if they are part of the network's forward path, predictions will differ from PyTorch.
     /// </summary>
@@ -90,6 +106,15 @@ public sealed class RecurrentModel
         }
     }
 
+    /// <summary>
+    /// The same model (shared weights) fed raw inputs and giving raw predictions: the scaling's means and
+    /// standard deviations dropped, its feature names kept. What <c>--raw</c> runs.
+    /// </summary>
+    public RecurrentModel WithoutScaling() =>
+        !Scaling.ChangesNumbers
+            ? this
+            : new RecurrentModel(Cell, Layers, Head, Metadata, Scaling.WithoutNumbers()) { IgnoredTensors = IgnoredTensors };
+
     /// <summary>Offset of layer <paramref name="layer"/>'s h in a state array.</summary>
     public int HiddenOffset(int layer) => layer * Cell.StateVectorsPerLayer() * HiddenSize;
 
@@ -102,8 +127,15 @@ public sealed class RecurrentModel
     /// <summary>A fresh all-zeros state for one sequence.</summary>
     public float[] NewState() => new float[StateSize];
 
-    /// <summary>One line describing the shape, e.g. "lstm 2×64, input 8, output 1 (sigmoid)".</summary>
+    /// <summary>One line describing the shape, e.g. "lstm 2×64, input 8, output 1 (sigmoid head), scaled inputs".</summary>
     public string Describe() =>
         $"{Cell.ToName()} {LayerCount}×{HiddenSize}, input {InputSize}, output {OutputSize}" +
-        (Head is null ? " (last layer's h)" : $" ({Head.Activation.ToName()} head)");
+        (Head is null ? " (last layer's h)" : $" ({Head.Activation.ToName()} head)") +
+        (Scaling.ScalesInputs, Scaling.ScalesOutputs) switch
+        {
+            (true, true) => ", scaled inputs and outputs",
+            (true, false) => ", scaled inputs",
+            (false, true) => ", scaled outputs",
+            _ => "",
+        };
 }

@@ -25,6 +25,29 @@ public sealed class InspectCommandTests
     }
 
     [Fact]
+    public void Inspect_shows_the_scaling_a_model_carries()
+    {
+        var output = new StringWriter();
+        int exit = InspectCommand.Run(Path.Combine(Fixtures, "lstm_scaled.safetensors"), null, output, new StringWriter());
+        string text = output.ToString();
+        Assert.Equal(0, exit);
+        Assert.Contains("scaling:          inputs (x - mean) / std, outputs y * std + mean", text);
+        Assert.Contains("  input 0          temperature_c  mean 19.910526  std 4.888132", text);
+        Assert.Contains("  input 1          rpm  mean 1202.3593  std 302.87454", text);
+        Assert.Contains("  input 2          pressure_pa  mean 100053.984  std 1963.8558", text);
+        Assert.Contains("  output 0         mean 499.22372  std 63.188972", text);
+        Assert.DoesNotContain("metadata:         feature_mean", text); // shown once, read
+    }
+
+    [Fact]
+    public void Inspect_says_when_a_model_has_no_scaling()
+    {
+        var output = new StringWriter();
+        InspectCommand.Run(Path.Combine(Fixtures, "lstm_1l.safetensors"), null, output, new StringWriter());
+        Assert.Contains("scaling:          none", output.ToString());
+    }
+
+    [Fact]
     public void Inspect_explains_a_bad_file_and_fails()
     {
         var errors = new StringWriter();
