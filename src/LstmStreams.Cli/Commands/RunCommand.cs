@@ -23,16 +23,17 @@ internal static class RunCommand
         var tField = new Option<string?>("--t-field") { Description = "The field or column holding t: an integer, or an ISO-8601 time (default t)." };
         var tUnit = new Option<string?>("--t-unit") { Description = "What an ISO-8601 t becomes: ms (default), s, us or ns since 1970-01-01Z." };
         var head = new Option<string?>("--head") { Description = "State_dict prefix of the output head when several qualify (or 'none')." };
+        var raw = new Option<bool>("--raw") { Description = "Ignore the model file's input and output scaling (feature_mean/std, target_mean/std): feed x as it is and write the model's own y." };
         var shared = new SharedOptions { DefaultStore = "sqlite:" + Persistence.StoreLocation.DefaultSqlitePath };
         var command = new Command("run", "Stream observations of many interleaved sequences through a model; one prediction per observation.")
         {
-            model, input, output, errors, format, outputFormat, features, seqField, tField, tUnit, head,
+            model, input, output, errors, format, outputFormat, features, seqField, tField, tUnit, head, raw,
         };
         shared.AddTo(command);
         command.SetAction(parse => Execute(new RunOptions(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!)
         {
             Errors = parse.GetValue(errors), Format = parse.GetValue(format), OutputFormat = parse.GetValue(outputFormat), Head = parse.GetValue(head),
-            Features = parse.GetValue(features), SequenceField = parse.GetValue(seqField), TimeField = parse.GetValue(tField), TimeUnit = parse.GetValue(tUnit),
+            Features = parse.GetValue(features), SequenceField = parse.GetValue(seqField), TimeField = parse.GetValue(tField), TimeUnit = parse.GetValue(tUnit), Raw = parse.GetValue(raw),
         }, () => shared.Read(parse)));
         return command;
     }
@@ -81,6 +82,7 @@ internal static class RunCommand
         try
         {
             loaded = ModelLoader.Load(options.Model, options.Head);
+            if (options.Raw) loaded = loaded.WithoutScaling();
         }
         catch (ModelFormatException e)
         {
@@ -214,6 +216,7 @@ internal sealed record RunOptions(string Model, string Input = "-", string Outpu
     public string? SequenceField { get; init; }
     public string? TimeField { get; init; }
     public string? TimeUnit { get; init; }
+    public bool Raw { get; init; }
 
     /// <summary>The input fields: lstm-streams.input, then the flags, then (for the features) the model's own names.</summary>
     /// <exception cref="ArgumentException">A field setting is unusable; the message names it.</exception>
@@ -224,6 +227,7 @@ internal sealed record RunOptions(string Model, string Input = "-", string Outpu
         if (TimeField is { } t) fields = fields with { TimeField = t };
         if (TimeUnit is { } unit) fields = fields with { TimeUnit = InputFields.ParseUnit(unit, "--t-unit") };
         if (Features is { } names) fields = fields with { Features = InputFields.ParseFeatureList(names) };
+        if (fields.Features is null && model.Scaling.FeatureNames is { } own) fields = fields with { Features = own, FeaturesFromModel = true };
         fields.Validate("--");
         if (fields.Features is { } named && named.Count != model.InputSize)
             throw new ArgumentException($"{named.Count} features are named ({string.Join(", ", named)}) but the model takes {model.InputSize} inputs: name one field per input, in the model's input order.");
