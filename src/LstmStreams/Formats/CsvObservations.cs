@@ -94,7 +94,9 @@ public sealed class CsvObservations
         for (int i = 0; i < x.Length; i++)
         {
             var text = Text(line, fields[_features[i]]);
-            if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out x[i]))
+            // Utf8Parser reads the plain forms fast; float.TryParse the rest (spaces, NaN, Infinity).
+            if (!(System.Buffers.Text.Utf8Parser.TryParse(text, out x[i], out int consumed) && consumed == text.Length)
+                && !float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out x[i]))
                 return ParsedLine.Bad(position, seq, $"column \"{_columnNames[_features[i]]}\" (\"{Encoding.UTF8.GetString(text)}\") is not a number.");
             if (float.IsInfinity(x[i]) && !text.ContainsAny("iI"u8))
                 return ParsedLine.Bad(position, seq, $"column \"{_columnNames[_features[i]]}\" = {Encoding.UTF8.GetString(text)} is beyond float32's range (±3.4e38): scale the input.");
@@ -106,9 +108,7 @@ public sealed class CsvObservations
             if (System.Buffers.Text.Utf8Parser.TryParse(time, out long value, out int consumed) && consumed == time.Length) t = value;
             else
             {
-                Span<char> chars = stackalloc char[64];
-                int length = time.Length <= 64 ? Encoding.UTF8.GetChars(time, chars) : 0;
-                if (length == 0 || !Timestamps.TryParse(chars[..length], _fields, out value))
+                if (!Timestamps.TryParse(time, _fields, out value))
                     return ParsedLine.Bad(position, seq, $"{_fields.TimeField} (\"{Encoding.UTF8.GetString(time)}\") is not an integer or an ISO-8601 time such as 2026-12-02T09:00:00Z.");
                 t = value;
             }

@@ -190,10 +190,10 @@ public sealed class JsonlObservations
             case JsonTokenType.Number when reader.TryGetInt64(out long value):
                 return value;
             case JsonTokenType.String:
-                Span<char> text = stackalloc char[64];
-                int length = reader.ValueSpan.Length <= 64 && !reader.ValueIsEscaped ? Encoding.UTF8.GetChars(reader.ValueSpan, text) : reader.CopyString(text[..Math.Min(64, reader.ValueSpan.Length)]);
-                return Timestamps.TryParse(text[..length], _fields, out long t) ? t
-                    : throw new FormatException($"\"{_fields.TimeField}\" (\"{text[..length]}\") is not an ISO-8601 time such as 2026-12-02T09:00:00Z");
+                Span<byte> unescaped = stackalloc byte[64];
+                var text = !reader.ValueIsEscaped ? reader.ValueSpan : reader.ValueSpan.Length <= 64 ? unescaped[..reader.CopyString(unescaped)] : [];
+                return Timestamps.TryParse(text, _fields, out long t) ? t
+                    : throw new FormatException($"\"{_fields.TimeField}\" (\"{Encoding.UTF8.GetString(text.Length > 0 ? text : reader.ValueSpan[..Math.Min(64, reader.ValueSpan.Length)])}\") is not an ISO-8601 time such as 2026-12-02T09:00:00Z");
             default:
                 throw new FormatException($"\"{_fields.TimeField}\" must be an integer (int64) or an ISO-8601 time text");
         }

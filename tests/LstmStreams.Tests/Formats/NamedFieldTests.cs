@@ -1,3 +1,4 @@
+using System.Globalization;
 using LstmStreams.Formats;
 using LstmStreams.Pipeline;
 
@@ -59,6 +60,26 @@ public sealed class NamedFieldTests
         // An offset is honoured; an integer t is taken as it is.
         Assert.Equal(expected, Json("""{"device": "p", "temp": 1, "rpm": 2, "ts": "2025-12-02T10:00:00.1234567+01:00"}""", fields).Observation!.T);
         Assert.Equal(42L, Json("""{"device": "p", "temp": 1, "rpm": 2, "ts": 42}""", fields).Observation!.T);
+    }
+
+    [Fact]
+    public void Rfc3339_times_read_digit_by_digit_equal_what_DateTimeOffset_parses()
+    {
+        var random = new Random(17);
+        var fields = new InputFields { TimeUnit = TimeUnit.Nanoseconds };
+        string[] forms = ["yyyy-MM-ddTHH:mm:ssZ", "yyyy-MM-ddTHH:mm:ss.fffZ", "yyyy-MM-ddTHH:mm:ss.fffffffzzz", "yyyy-MM-dd HH:mm:ss.ffzzz", "yyyy-MM-ddTHH:mm:ss"];
+        for (int i = 0; i < 5000; i++)
+        {
+            var time = new DateTimeOffset(new DateTime(1900, 1, 1).AddTicks((long)(random.NextDouble() * (new DateTime(2200, 1, 1) - new DateTime(1900, 1, 1)).Ticks)),
+                TimeSpan.FromMinutes(random.Next(-14 * 4, 14 * 4 + 1) * 15));
+            string text = time.ToString(forms[i % forms.Length], CultureInfo.InvariantCulture);
+            var expected = DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            Assert.True(Timestamps.TryParse(System.Text.Encoding.UTF8.GetBytes(text), fields, out long t), text);
+            Assert.Equal(fields.ToT(expected), t);
+        }
+
+        foreach (string bad in new[] { "2026-02-30T00:00:00Z", "2026-12-02T24:00:00Z", "2026-12-02T09:00:00+25:00", "2026-12-02T09:00:00.Z", "2026-12-02T09:00:00Zx" })
+            Assert.False(Timestamps.TryParse(System.Text.Encoding.UTF8.GetBytes(bad), fields, out _), bad);
     }
 
     [Fact]
