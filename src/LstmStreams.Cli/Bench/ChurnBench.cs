@@ -17,7 +17,9 @@ internal static class ChurnBench
     /// passivate nothing and measure creation alone.</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(1);
 
-    /// <summary>Runs the steady state of <paramref name="churn"/>'s active ids and returns the churn figures with it.</summary>
+    /// <summary>Runs the steady state of <paramref name="churn"/>'s active ids and returns the churn figures with it.
+    /// <paramref name="settings"/> are the run's without the churn idle timeout: a live id must not passivate
+    /// when the machine is slow for a moment (which would turn the steady state into churn).</summary>
     public static EndToEndResult WithSteadyState(EndToEndResult churn, ActorSystem system, RecurrentModel model, StreamingSettings settings, Workload workload, double? rate, TimeSpan? limit)
     {
         var steady = new Workload(workload.Active, workload.Order.Length, model.InputSize);

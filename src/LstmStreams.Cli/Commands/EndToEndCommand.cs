@@ -54,9 +54,10 @@ internal static class EndToEndCommand
                 var workload = new Workload(n, count, model.InputSize, parse.GetValue(active));
                 using var system = StreamRunner.CreateSystem(config);
                 TimeSpan? limit = parse.GetValue(seconds) is { } s ? TimeSpan.FromSeconds(s) : null;
+                var steadySettings = settings;
                 if (workload.Active < n && !config.HasPath("lstm-streams.idle-timeout")) settings = settings with { IdleTimeout = ChurnBench.IdleTimeout };
                 var result = EndToEndBench.Run(system, model, settings, workload, openRate, limit, !parse.GetValue(noWarmUp), Console.Error);
-                if (workload.Active < n && !parse.GetValue(noSteady)) result = ChurnBench.WithSteadyState(result, system, model, settings, workload, openRate, limit);
+                if (workload.Active < n && !parse.GetValue(noSteady)) result = ChurnBench.WithSteadyState(result, system, model, steadySettings, workload, openRate, limit);
                 system.Terminate().Wait(TimeSpan.FromSeconds(10));
                 if (!parse.GetValue(baselines) && openRate is null)
                 {
@@ -106,6 +107,7 @@ internal static class EndToEndCommand
         ["store"] = r.Store,
         ["store_restored"] = r.StoreFigures?.Restored,
         ["store_loads"] = r.StoreFigures?.Loads,
+        ["store_loads_without_query"] = r.StoreFigures?.NeverStored,
         ["snapshots_written"] = r.StoreFigures?.Written,
         ["store_failures"] = r.StoreFigures?.Failures,
         ["idle_timeout_s"] = r.Active < r.Sequences ? r.IdleTimeout.TotalSeconds : null,
@@ -134,7 +136,7 @@ internal static class EndToEndCommand
         if (r.SteadyObsPerSecond > 0)
             o.WriteLine(string.Create(inv, $"  steady state      {r.SteadyObsPerSecond,14:N0} obs/s ({r.Active:N0} sequences, all live)   churn_ratio {r.ObsPerSecond / r.SteadyObsPerSecond:F3} (idle-timeout {r.IdleTimeout.TotalSeconds:G} s)"));
         if (r.StoreFigures is { } st)
-            o.WriteLine(string.Create(inv, $"  store             {r.Store}: {st.Loads:N0} loads ({st.Restored:N0} resumed), {st.Written:N0} snapshots written, {st.Failures:N0} failures"));
+            o.WriteLine(string.Create(inv, $"  store             {r.Store}: {st.Loads:N0} loads ({st.Restored:N0} resumed, {st.NeverStored:N0} new ids answered without a query), {st.Written:N0} snapshots written, {st.Failures:N0} failures"));
         o.WriteLine("  latency histogram (admission → output):");
         long max = r.Histogram.Count == 0 ? 1 : r.Histogram.Max(b => b.Count);
         foreach (var (upper, count) in r.Histogram)
