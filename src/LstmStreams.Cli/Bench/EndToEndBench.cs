@@ -36,6 +36,8 @@ internal sealed record EndToEndResult
     public int PeakLiveSequences { get; init; }
     public string Store { get; init; } = "none";
     public Persistence.StoreMetrics? StoreFigures { get; init; }
+    public TimeSpan IdleTimeout { get; init; }
+    public double SteadyObsPerSecond { get; init; }
 }
 
 /// <summary>
@@ -177,6 +179,7 @@ internal static class EndToEndBench
             PeakLiveSequences = Math.Max(peakLive, live),
             Store = settings.Persistence.Store.ToString(),
             StoreFigures = settings.Persistence.Store.Kind == Persistence.StoreKind.None ? null : metrics.Store,
+            IdleTimeout = settings.IdleTimeout,
         };
     }
 }

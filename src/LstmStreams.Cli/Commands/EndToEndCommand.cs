@@ -12,8 +12,9 @@ internal static class EndToEndCommand
 {
     public static Command Create()
     {
-        var sequences = new Option<int>("--sequences") { Description = "Distinct sequence ids, all active unless --active.", DefaultValueFactory = _ => 100_000 };
-        var active = new Option<int?>("--active") { Description = "Ids active at once: a window that slides over all --sequences during the run (sequences come, go idle, passivate; no warm-up). Default: all." };
+        var sequences = new Option<int>("--sequences", "--distinct") { Description = "Distinct sequence ids, all active unless --active.", DefaultValueFactory = _ => 100_000 };
+        var active = new Option<int?>("--active") { Description = "Ids active at once: a window that slides over all --sequences during the run (sequences come, go idle, passivate; no warm-up; idle-timeout 1 s unless the config sets it). The steady state (--active ids, all live) runs next, for the ratio. Default: all." };
+        var noSteady = new Option<bool>("--no-steady") { Description = "With --active: skip the steady-state run that follows the churn run." };
         var input = new Option<int>("--input") { Description = "Input size M.", DefaultValueFactory = _ => 8 };
         var hidden = new Option<int>("--hidden") { Description = "Hidden size H.", DefaultValueFactory = _ => 64 };
         var layers = new Option<int>("--layers") { Description = "Stacked layers.", DefaultValueFactory = _ => 1 };
@@ -31,7 +32,7 @@ internal static class EndToEndCommand
         var shared = new SharedOptions();
         var command = new Command("e2e", "Observations per second through source → sequence actors → batch → kernel → sink, with latency, batch, allocation and memory figures.")
         {
-            sequences, active, input, hidden, layers, outputs, cell, observations, rate, seconds, baselines, noWarmUp, json, through, format, outputFormat,
+            sequences, active, input, hidden, layers, outputs, cell, observations, rate, seconds, baselines, noWarmUp, json, noSteady, through, format, outputFormat,
         };
         shared.AddTo(command);
         command.SetAction(parse =>
@@ -69,7 +70,10 @@ internal static class EndToEndCommand
 
                 using var system = StreamRunner.CreateSystem(config);
                 TimeSpan? limit = parse.GetValue(seconds) is { } s ? TimeSpan.FromSeconds(s) : null;
+                var steadySettings = settings;
+                if (workload.Active < n && !config.HasPath("lstm-streams.idle-timeout")) settings = settings with { IdleTimeout = ChurnBench.IdleTimeout };
                 var result = EndToEndBench.Run(system, model, settings, workload, openRate, limit, !parse.GetValue(noWarmUp), Console.Error);
+                if (workload.Active < n && !parse.GetValue(noSteady)) result = ChurnBench.WithSteadyState(result, system, model, steadySettings, workload, openRate, limit);
                 system.Terminate().Wait(TimeSpan.FromSeconds(10));
                 if (!parse.GetValue(baselines) && openRate is null)
                 {
@@ -162,8 +166,12 @@ internal static class EndToEndCommand
         ["store"] = r.Store,
         ["store_restored"] = r.StoreFigures?.Restored,
         ["store_loads"] = r.StoreFigures?.Loads,
+        ["store_loads_without_query"] = r.StoreFigures?.NeverStored,
         ["snapshots_written"] = r.StoreFigures?.Written,
         ["store_failures"] = r.StoreFigures?.Failures,
+        ["idle_timeout_s"] = r.Active < r.Sequences ? r.IdleTimeout.TotalSeconds : null,
+        ["steady_obs_per_s"] = r.SteadyObsPerSecond > 0 ? Math.Round(r.SteadyObsPerSecond) : null,
+        ["churn_ratio"] = r.SteadyObsPerSecond > 0 ? Math.Round(r.ObsPerSecond / r.SteadyObsPerSecond, 3) : null,
     });
 
     private static void WriteSummary(TextWriter o, EndToEndResult r, RecurrentModel model)
@@ -184,8 +192,10 @@ internal static class EndToEndCommand
         o.WriteLine(string.Create(inv, $"  allocation        {r.AllocBytesPerObs:F0} bytes/obs   GC gen0/1/2: {r.GcCollections[0]}/{r.GcCollections[1]}/{r.GcCollections[2]}, paused {r.GcPause.TotalMilliseconds:N0} ms"));
         o.WriteLine(string.Create(inv, $"  memory            peak working set {r.PeakWorkingSetMb:N0} MB   {r.BytesPerSequence:N0} bytes/sequence ({r.StateBytesPerSequence} of state, {r.BytesPerSequence - r.StateBytesPerSequence:N0} beyond)"));
         o.WriteLine(string.Create(inv, $"  sequences         {r.Active:N0} active at once of {r.Sequences:N0}; peak live {r.PeakLiveSequences:N0}"));
+        if (r.SteadyObsPerSecond > 0)
+            o.WriteLine(string.Create(inv, $"  steady state      {r.SteadyObsPerSecond,14:N0} obs/s ({r.Active:N0} sequences, all live)   churn_ratio {r.ObsPerSecond / r.SteadyObsPerSecond:F3} (idle-timeout {r.IdleTimeout.TotalSeconds:G} s)"));
         if (r.StoreFigures is { } st)
-            o.WriteLine(string.Create(inv, $"  store             {r.Store}: {st.Loads:N0} loads ({st.Restored:N0} resumed), {st.Written:N0} snapshots written, {st.Failures:N0} failures"));
+            o.WriteLine(string.Create(inv, $"  store             {r.Store}: {st.Loads:N0} loads ({st.Restored:N0} resumed, {st.NeverStored:N0} new ids answered without a query), {st.Written:N0} snapshots written, {st.Failures:N0} failures"));
         o.WriteLine("  latency histogram (admission → output):");
         long max = r.Histogram.Count == 0 ? 1 : r.Histogram.Max(b => b.Count);
         foreach (var (upper, count) in r.Histogram)

@@ -121,7 +121,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             var passivation = PassivationPolicies.From(settings);
             string name = Guid.NewGuid().ToString("N")[..8];
             _keeper = SnapshotStores.StartKeeper(system, settings.Persistence, _metrics.Store, "lstm-snapshots-" + name);
-            _sequences = new SequenceContext(ModelShape.Of(_stage._model), _inbox, passivation, _keeper, settings.Persistence);
+            _sequences = new SequenceContext(ModelShape.Of(_stage._model), _inbox, passivation, _keeper, settings.Persistence) { ReuseActors = true };
             _region = system.ActorOf(
                 SequenceRegion.Props(SequenceActor.Props(_sequences).WithDispatcher(settings.SequenceDispatcher).WithMailbox("lstm-streams.sequence-mailbox"), passivation, _metrics.SetLiveSequences)
                     .WithDispatcher(settings.RegionDispatcher),

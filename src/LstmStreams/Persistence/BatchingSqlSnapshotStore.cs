@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Persistence;
 using Akka.Persistence.Sql;
 using Akka.Persistence.Sql.Config;
@@ -13,11 +14,14 @@ namespace LstmStreams.Persistence;
 /// commit: the saves that arrive while a write is under way are written together in one transaction, and
 /// the loads of the latest snapshot that arrive while a query runs are answered by one query. A commit is a
 /// disk flush (~1.3 ms for SQLite here), so one per snapshot would cap the store at a few hundred
-/// snapshots a second; a batch of them costs about the same as one.
+/// snapshots a second; a batch of them costs about the same as one. Two messages of its own serve the
+/// <see cref="SnapshotKeeper"/>: <see cref="LoadLatestSnapshots"/> (many sequences' states in one query) and
+/// <see cref="ScanStoredIds"/> (every stored id, once at start, for the keeper's <see cref="StoredIds"/>).
 /// </summary>
 public sealed class BatchingSqlSnapshotStore : SqlSnapshotStore
 {
-    private const int MaxBatch = 512;
+    /// <summary>The most snapshots written in one transaction, or loaded in one query.</summary>
+    internal const int MaxBatch = 512;
     private readonly SnapshotConfig _config;
     private readonly AkkaPersistenceDataConnectionFactory _connections;
     private readonly ByteArrayLongSnapshotSerializer _serializer;
@@ -54,6 +58,58 @@ public sealed class BatchingSqlSnapshotStore : SqlSnapshotStore
             ? _loads.Add(persistenceId)
             : base.LoadAsync(persistenceId, criteria, cancellationToken);
 
+    /// <inheritdoc />
+    protected override bool ReceivePluginInternal(object message)
+    {
+        switch (message)
+        {
+            case LoadLatestSnapshots load:
+                LoadManyAsync(load.PersistenceIds).PipeTo(Sender, success: results => new LatestSnapshotsLoaded(results), failure: e => new Akka.Actor.Status.Failure(e));
+                return true;
+            case ScanStoredIds scan:
+                ScanAsync(scan).PipeTo(Sender, success: count => new StoredIdsScanned(count), failure: e => new Akka.Actor.Status.Failure(e));
+                return true;
+            default:
+                return base.ReceivePluginInternal(message);
+        }
+    }
+
+    private async Task<StoredSnapshot[]> LoadManyAsync(IReadOnlyList<string> ids)
+    {
+        var rows = await ReadRowsAsync(ids).ConfigureAwait(false);
+        var results = new StoredSnapshot[ids.Count];
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (!rows.TryGetValue(ids[i], out var row)) continue;
+            try
+            {
+                results[i] = new StoredSnapshot(_serializer.Deserialize(row).Get(), null);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                results[i] = new StoredSnapshot(null, e); // that row only: the others of the query are answered
+            }
+        }
+
+        return results;
+    }
+
+    private async Task<int> ScanAsync(ScanStoredIds scan)
+    {
+        int count = 0;
+        string prefix = scan.Prefix;
+        await _connections.ExecuteWithTransactionAsync(_config.ReadIsolationLevel, CancellationToken.None, (connection, token) =>
+            LinqToDB.Async.AsyncExtensions.ForEachAsync(
+                connection.GetTable<LongSnapshotRow>().Where(r => r.PersistenceId.StartsWith(prefix)).Select(r => r.PersistenceId),
+                id =>
+                {
+                    scan.Into.Add(id);
+                    count++;
+                },
+                token)).ConfigureAwait(false);
+        return count;
+    }
+
     private async Task<bool[]> WriteAsync(IReadOnlyList<LongSnapshotRow> rows)
     {
         await _connections.ExecuteWithTransactionAsync(_config.WriteIsolationLevel, CancellationToken.None, async (connection, token) =>
@@ -65,19 +121,26 @@ public sealed class BatchingSqlSnapshotStore : SqlSnapshotStore
 
     private async Task<SelectedSnapshot?[]> ReadLatestAsync(IReadOnlyList<string> ids)
     {
+        var latest = await ReadRowsAsync(ids).ConfigureAwait(false);
+        var result = new SelectedSnapshot?[ids.Count];
+        for (int i = 0; i < ids.Count; i++)
+            result[i] = latest.TryGetValue(ids[i], out var row) ? _serializer.Deserialize(row).Get() : null;
+        return result;
+    }
+
+    /// <summary>The latest row of each of <paramref name="ids"/> that has one, in one query.</summary>
+    private async Task<Dictionary<string, LongSnapshotRow>> ReadRowsAsync(IReadOnlyList<string> ids)
+    {
         var wanted = ids.Distinct().ToList();
         var rows = await _connections.ExecuteWithTransactionAsync(_config.ReadIsolationLevel, CancellationToken.None, (connection, token) =>
-            LinqToDB.Async.AsyncExtensions.ToListAsync(connection.GetTable<LongSnapshotRow>().Where(r => wanted.Contains(r.PersistenceId)), token));
+            LinqToDB.Async.AsyncExtensions.ToListAsync(connection.GetTable<LongSnapshotRow>().Where(r => wanted.Contains(r.PersistenceId)), token)).ConfigureAwait(false);
         var latest = new Dictionary<string, LongSnapshotRow>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
             if (!latest.TryGetValue(row.PersistenceId, out var seen) || row.SequenceNumber > seen.SequenceNumber) latest[row.PersistenceId] = row;
         }
 
-        var result = new SelectedSnapshot?[ids.Count];
-        for (int i = 0; i < ids.Count; i++)
-            result[i] = latest.TryGetValue(ids[i], out var row) ? _serializer.Deserialize(row).Get() : null;
-        return result;
+        return latest;
     }
 
     /// <summary>

@@ -43,6 +43,10 @@ public sealed record PersistenceSettings
     /// <summary>Prefix of every sequence's persistence id (several models can then share one store).</summary>
     public string PersistenceIdPrefix { get; init; } = "seq:";
 
+    /// <summary>Answer the load of an id an SQL store has never held without a query (a filter of the stored
+    /// ids, read once at start and kept as written). Off when another process writes the same prefix meanwhile.</summary>
+    public bool IdFilter { get; init; } = true;
+
     /// <summary>Checks every value; the message names the HOCON key and the fix.</summary>
     public void Validate()
     {

@@ -11,10 +11,14 @@ namespace LstmStreams.Persistence;
 /// stage and the actors only Tell. A load answers from a save not yet acknowledged when there is one
 /// (read-your-writes across passivation). A failed or timed-out operation is reported, counted and
 /// retried after a backoff that doubles up to a cap; states waiting to be written stay in memory.
+/// In front of an SQL store (<see cref="BatchingSqlSnapshotStore"/>) the loads waiting are sent as one
+/// <see cref="LoadLatestSnapshots"/> (one query for up to 512 sequences), and with <c>id-filter = on</c> the
+/// load of an id the store has never held is answered at once (<see cref="StoredIds"/>).
 /// </summary>
 public sealed class SnapshotKeeper : UntypedActor, IWithTimers
 {
     private const string ResumeTimer = "resume";
+    private const int MaxLoadBatches = 2; // one query running, the next one filling meanwhile
     private readonly IActorRef _store;
     private readonly PersistenceSettings _settings;
     private readonly StoreMetrics _metrics;
@@ -30,6 +34,9 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
     private TimeSpan _backoff = TimeSpan.Zero;
     private bool _paused;
     private bool _stopWhenFlushed;
+    private readonly bool _batchLoads; // the store answers LoadLatestSnapshots
+    private readonly StoredIds? _storedIds;
+    private int _loadBatches; // LoadLatestSnapshots outstanding
 
     /// <summary>Creates a keeper in front of the snapshot store <paramref name="store"/>.</summary>
     public SnapshotKeeper(IActorRef store, PersistenceSettings settings, StoreMetrics metrics)
@@ -37,7 +44,16 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
         _store = store;
         _settings = settings;
         _metrics = metrics;
+        _batchLoads = settings.Store.Kind is StoreKind.Sqlite or StoreKind.Postgres;
+        if (_batchLoads && settings.IdFilter)
+        {
+            _storedIds = StoredIds.Acquire(settings.Store + "|" + settings.PersistenceIdPrefix, out bool scan);
+            if (scan) _store.Tell(new ScanStoredIds(settings.PersistenceIdPrefix, _storedIds), Self);
+        }
     }
+
+    /// <inheritdoc />
+    protected override void PostStop() => _storedIds?.Release();
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
@@ -59,6 +75,11 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
                 {
                     _metrics.OnLoad(latest is not null);
                     Sender.Tell(new SequenceLoaded(load.SequenceId, latest));
+                }
+                else if (_storedIds is { IsScanned: true } ids && !ids.MayContain(PersistenceId(load.SequenceId)))
+                {
+                    _metrics.OnLoad(false, neverStored: true);
+                    Sender.Tell(new SequenceLoaded(load.SequenceId, null));
                 }
                 else
                 {
@@ -90,6 +111,15 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
             case Resume:
                 _paused = false;
                 break;
+            case StoredIdsScanned scanned when _storedIds is not null:
+                _storedIds.MarkScanned();
+                _log.Debug("snapshot store: {0} stored ids read; loads of other ids are answered without a query", scanned.Count);
+                break;
+            case Status.Failure { Cause: var cause } when _storedIds is not null:
+                // Only the scan is answered with a Status.Failure (the other operations go through Done).
+                _storedIds.ScanFailed();
+                _log.Warning("snapshot store: reading its stored ids failed ({0}); every new sequence is looked up in the store", cause.GetBaseException().Message);
+                break;
             default:
                 Unhandled(message);
                 return;
@@ -101,6 +131,7 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
     private void Enqueue(string id, SequenceSnapshot? snapshot)
     {
         _latest[id] = snapshot;
+        if (snapshot is not null) _storedIds?.Add(PersistenceId(id)); // before the write is sent: never a false "no"
         if (!_writing.Contains(id) && _queued.Add(id)) _writes.Enqueue(id);
         _metrics.SetPending(_latest.Count);
     }
@@ -110,7 +141,11 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
     {
         while (!_paused && _outstanding < _settings.Parallelism)
         {
-            if (_loads.TryDequeue(out var load))
+            if (_batchLoads && _loads.Count > 0 && _loadBatches < MaxLoadBatches)
+            {
+                StartLoadBatch();
+            }
+            else if (!_batchLoads && _loads.TryDequeue(out var load))
             {
                 if (_latest.TryGetValue(load.Id, out var latest))
                 {
@@ -147,6 +182,30 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
         if (_stopWhenFlushed && _latest.Count == 0 && _outstanding == 0) Context.Stop(Self);
     }
 
+    /// <summary>Sends the loads waiting (up to the store's batch) as one query; those answered meanwhile by a
+    /// save not yet written are answered from it.</summary>
+    private void StartLoadBatch()
+    {
+        var batch = new List<(string Id, IActorRef ReplyTo)>(Math.Min(_loads.Count, BatchingSqlSnapshotStore.MaxBatch));
+        var ids = new List<string>(batch.Capacity);
+        while (batch.Count < BatchingSqlSnapshotStore.MaxBatch && _loads.TryDequeue(out var load))
+        {
+            if (_latest.TryGetValue(load.Id, out var latest))
+            {
+                _metrics.OnLoad(latest is not null);
+                load.ReplyTo.Tell(new SequenceLoaded(load.Id, latest));
+                continue;
+            }
+
+            batch.Add(load);
+            ids.Add(PersistenceId(load.Id));
+        }
+
+        if (batch.Count == 0) return;
+        _loadBatches++;
+        Start(new Op(OpKind.LoadBatch, "", null, null) { Loads = batch }, new LoadLatestSnapshots(ids));
+    }
+
     private void Start(Op op, object request)
     {
         _outstanding++;
@@ -169,6 +228,35 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
     {
         _outstanding--;
         var op = done.Op;
+        if (op.Kind == OpKind.LoadBatch)
+        {
+            _loadBatches--;
+            if (done.Reply is LatestSnapshotsLoaded loaded)
+            {
+                _backoff = TimeSpan.Zero;
+                for (int i = 0; i < op.Loads!.Count; i++)
+                {
+                    var (id, replyTo) = op.Loads[i];
+                    var result = loaded.Results[i];
+                    if (result.Unreadable is { } unreadable)
+                    {
+                        _metrics.OnLoad(false);
+                        replyTo.Tell(new SequenceLoaded(id, null, $"its stored state cannot be read: {unreadable.GetBaseException().Message}"));
+                    }
+                    else
+                    {
+                        AnswerLoad(id, replyTo, result.Selected);
+                    }
+                }
+            }
+            else
+            {
+                Failed(op, done.Reply is Status.Failure f ? f.Cause.GetBaseException().Message : done.Reply is Exception e ? e.GetBaseException().Message : $"unexpected reply {done.Reply?.GetType().Name}");
+            }
+
+            return;
+        }
+
         string? failure = done.Reply switch
         {
             LoadSnapshotResult or SaveSnapshotSuccess or DeleteSnapshotsSuccess => null,
@@ -196,20 +284,7 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
         switch (op.Kind)
         {
             case OpKind.Load:
-                var selected = ((LoadSnapshotResult)done.Reply).Snapshot;
-                if (!_latest.TryGetValue(op.Id, out var snapshot) && selected?.Snapshot is { } stored)
-                {
-                    snapshot = stored as SequenceSnapshot;
-                    if (snapshot is null)
-                    {
-                        _metrics.OnLoad(false);
-                        op.ReplyTo!.Tell(new SequenceLoaded(op.Id, null, $"its stored state is a {stored.GetType().Name}, not an LstmStreams sequence state (is the persistence id prefix shared with another application?)"));
-                        break;
-                    }
-                }
-
-                _metrics.OnLoad(snapshot is not null);
-                op.ReplyTo!.Tell(new SequenceLoaded(op.Id, snapshot));
+                AnswerLoad(op.Id, op.ReplyTo!, ((LoadSnapshotResult)done.Reply).Snapshot);
                 break;
             default:
                 if (op.Kind == OpKind.Save) _metrics.OnWritten();
@@ -222,14 +297,38 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
         }
     }
 
+    /// <summary>Answers a load from the store's answer, unless a save not yet written has arrived meanwhile.</summary>
+    private void AnswerLoad(string id, IActorRef replyTo, SelectedSnapshot? selected)
+    {
+        if (!_latest.TryGetValue(id, out var snapshot) && selected?.Snapshot is { } stored)
+        {
+            snapshot = stored as SequenceSnapshot;
+            if (snapshot is null)
+            {
+                _metrics.OnLoad(false);
+                replyTo.Tell(new SequenceLoaded(id, null, $"its stored state is a {stored.GetType().Name}, not an LstmStreams sequence state (is the persistence id prefix shared with another application?)"));
+                return;
+            }
+        }
+
+        _metrics.OnLoad(snapshot is not null);
+        replyTo.Tell(new SequenceLoaded(id, snapshot));
+    }
+
     private void Failed(Op op, string failure)
     {
         _backoff = _backoff == TimeSpan.Zero ? _settings.RetryMinBackoff : TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _settings.RetryMaxBackoff.Ticks));
-        string what = op.Kind switch { OpKind.Load => "load", OpKind.Save => "write", _ => "delete" };
-        _metrics.OnFailure($"{what} of sequence '{op.Id}' failed: {failure}");
-        _log.Warning("snapshot store: {0} of sequence '{1}' failed ({2}); retrying in {3} ms; {4} states wait in memory",
-            what, op.Id, failure, (long)_backoff.TotalMilliseconds, _latest.Count);
-        if (op.Kind == OpKind.Load)
+        string what = op.Kind switch { OpKind.Load => "load", OpKind.LoadBatch => "load", OpKind.Save => "write", _ => "delete" };
+        string id = op.Loads is { } loads ? loads[0].Id : op.Id;
+        string more = op.Loads is { Count: > 1 } ? $" (and {op.Loads.Count - 1} more sequences in the same query)" : "";
+        _metrics.OnFailure($"{what} of sequence '{id}' failed: {failure}{more}");
+        _log.Warning("snapshot store: {0} of sequence '{1}' failed ({2}){3}; retrying in {4} ms; {5} states wait in memory",
+            what, id, failure, more, (long)_backoff.TotalMilliseconds, _latest.Count);
+        if (op.Loads is { } failedLoads)
+        {
+            foreach (var load in failedLoads) _loads.Enqueue(load);
+        }
+        else if (op.Kind == OpKind.Load)
         {
             _loads.Enqueue((op.Id, op.ReplyTo!));
         }
@@ -258,11 +357,15 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
     private enum OpKind
     {
         Load,
+        LoadBatch,
         Save,
         Delete,
     }
 
-    private sealed record Op(OpKind Kind, string Id, SequenceSnapshot? Snapshot, IActorRef? ReplyTo);
+    private sealed record Op(OpKind Kind, string Id, SequenceSnapshot? Snapshot, IActorRef? ReplyTo)
+    {
+        public IReadOnlyList<(string Id, IActorRef ReplyTo)>? Loads { get; init; }
+    }
 
     private sealed record Done(Op Op, object Reply);
 

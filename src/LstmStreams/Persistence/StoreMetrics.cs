@@ -3,8 +3,11 @@ namespace LstmStreams.Persistence;
 /// <summary>What the snapshot keeper has done, readable from any thread (part of the flow's metrics).</summary>
 public sealed class StoreMetrics
 {
-    private long _loads, _restored, _written, _deleted, _failures, _pending;
+    private long _neverStored, _loads, _restored, _written, _deleted, _failures, _pending;
     private string? _lastFailure;
+
+    /// <summary>Of <see cref="Loads"/>, those answered without a query: the store never held the id (<c>id-filter</c>).</summary>
+    public long NeverStored => Volatile.Read(ref _neverStored);
 
     /// <summary>Sequences whose stored state was looked up (each new or resumed sequence once).</summary>
     public long Loads => Volatile.Read(ref _loads);
@@ -27,9 +30,10 @@ public sealed class StoreMetrics
     /// <summary>The last store failure's message, or null.</summary>
     public string? LastFailure => Volatile.Read(ref _lastFailure);
 
-    internal void OnLoad(bool found)
+    internal void OnLoad(bool found, bool neverStored = false)
     {
         Interlocked.Increment(ref _loads);
+        if (neverStored) Interlocked.Increment(ref _neverStored);
         if (found) Interlocked.Increment(ref _restored);
     }
 

@@ -21,6 +21,7 @@ public sealed class SequenceActor : UntypedActor
     private readonly SequenceContext _context;
     private SequenceState? _state; // made with the first observation, which names the sequence
     private Queue<Observation>? _restoring; // observations that wait for the stored state
+    private bool _released; // passivated and handed back to the region, which may give it another sequence
 
     /// <summary>Creates a sequence actor; its state is made (or restored) when its first observation arrives.</summary>
     public SequenceActor(SequenceContext context) => _context = context;
@@ -37,6 +38,7 @@ public sealed class SequenceActor : UntypedActor
             case Observation observation:
                 if (_state is null)
                 {
+                    _released = false;
                     _state = new SequenceState(observation.SequenceId, _context.StateSize);
                     if (_context.Keeper is { } keeper)
                     {
@@ -53,6 +55,8 @@ public sealed class SequenceActor : UntypedActor
                 while (_restoring.TryDequeue(out var waiting)) Submit(_state, waiting);
                 _restoring = null;
                 break;
+            case PassivateIfIdle when _released:
+                break; // sent before it passivated; it holds no sequence now
             case PassivateIfIdle:
                 // The region only sees the observations it routes; the state knows the stage's too.
                 if (_state is null || (_restoring is null && _state.Pending == 0 && _context.Passivation.ShouldPassivate(_state.IdleTime)))
@@ -68,6 +72,20 @@ public sealed class SequenceActor : UntypedActor
                 break;
             case SequenceClosed when _state is not null:
                 _context.SaveIfUnsaved(_state);
+                if (_context.ReuseActors)
+                {
+                    // Ready for another sequence: as after a stop, the next observation makes (or restores) a state.
+                    Context.Parent.Tell(new SequenceReleased(_state.SequenceId, Self));
+                    _state = null;
+                    _released = true;
+                }
+                else
+                {
+                    Context.Stop(Self);
+                }
+
+                break;
+            case RetireSequence:
                 Context.Stop(Self);
                 break;
             default:
@@ -90,6 +108,7 @@ public sealed class SequenceActor : UntypedActor
         }
 
         if (_state is not null && !_state.CloseRequested) _context.Inbox.RequestClose(_state, ActorRefs.Nobody);
+        if (_released) return; // the region forgot it when it was released
         Context.Parent.Tell(new SequenceStopped(_state?.SequenceId, Self), Self);
     }
 

@@ -39,6 +39,10 @@ public sealed class SequenceContext
     /// <summary>Snapshot settings.</summary>
     public PersistenceSettings Persistence { get; }
 
+    /// <summary>A passivated actor tells its region <see cref="SequenceReleased"/> and waits to be given another
+    /// sequence, instead of stopping. Only for a <see cref="SequenceRegion"/> (a shard region expects a stop).</summary>
+    public bool ReuseActors { get; init; }
+
     /// <summary>Sends the state to the keeper if it has steps the store lacks. The caller guarantees no step
     /// runs meanwhile (the stage's own thread, or a closed state); <paramref name="copy"/> when it stays live.</summary>
     internal void SaveIfUnsaved(SequenceState state, bool copy = false)

@@ -11,7 +11,9 @@ namespace LstmStreams.Sequences;
 /// a stop message, messages for a passivating entity buffered and delivered to its successor), so a shard
 /// region can take its place without touching the actors or the compute stage. The actor's stop message
 /// (<see cref="StopSequence"/>) and <see cref="SequenceStopped"/> name its sequence, so the region keeps one
-/// map, id → entity, and checks that the actor is still that entry's.
+/// map, id → entity, and checks that the actor is still that entry's. A sequence actor that passivated may
+/// hand itself back (<see cref="SequenceReleased"/>) instead of stopping: the region gives it the next new id
+/// (no actor created, none stopped) and stops those not needed within a sweep interval (<see cref="RetireSequence"/>).
 /// </summary>
 public sealed class SequenceRegion : UntypedActor, IWithTimers
 {
@@ -21,6 +23,8 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
     private readonly Dictionary<string, Entity> _entities = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<object>> _buffered = new(StringComparer.Ordinal); // for passivating entities
     private readonly Action<int>? _liveChanged;
+    private readonly Stack<IActorRef> _released = new(); // actors that passivated and wait for a new sequence
+    private int _reusedSinceSweep;
     private long _created;
 
     /// <summary>Creates a region.</summary>
@@ -81,6 +85,19 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
                 }
 
                 break;
+            case SequenceReleased released when TryFind(released.SequenceId, released.Actor, out var releasedId):
+                _entities.Remove(releasedId);
+                _liveChanged?.Invoke(_entities.Count);
+                _released.Push(released.Actor);
+                if (_buffered.Remove(releasedId, out var waiting))
+                {
+                    foreach (var pending in waiting) Deliver(releasedId, pending);
+                }
+
+                break;
+            case SequenceReleased stale:
+                stale.Actor.Tell(RetireSequence.Instance, Self);
+                break;
             case Sweep:
                 SweepIdle();
                 break;
@@ -95,7 +112,17 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
         ref var entity = ref CollectionsMarshal.GetValueRefOrNullRef(_entities, id);
         if (Unsafe.IsNullRef(ref entity))
         {
-            var actor = Context.ActorOf(_entityProps, ActorName(++_created));
+            IActorRef actor;
+            if (_released.Count > 0)
+            {
+                actor = _released.Pop();
+                _reusedSinceSweep++;
+            }
+            else
+            {
+                actor = Context.ActorOf(_entityProps, ActorName(++_created));
+            }
+
             // No Context.Watch: a watch costs ~150 B per sequence in both actor cells (measured by bytes/sequence);
             // the sequence tells the region itself when it stops (SequenceStopped, from PostStop).
             _entities.Add(id, new Entity(actor));
@@ -123,7 +150,7 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
         if (id is not null)
         {
             found = id;
-            return _entities.TryGetValue(id, out var entity) && entity.Actor.Equals(actor);
+            return _entities.TryGetValue(id, out var entity) && (ReferenceEquals(entity.Actor, actor) || entity.Actor.Equals(actor)); // a local actor's Self: the same object, no path compare
         }
 
         foreach (var (key, entity) in _entities)
@@ -155,6 +182,9 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
 
     private void SweepIdle()
     {
+        // Released actors not needed since the last sweep stop: the pool keeps about one sweep's worth of reuse.
+        for (int surplus = _released.Count - _reusedSinceSweep; surplus > 0; surplus--) _released.Pop().Tell(RetireSequence.Instance, Self);
+        _reusedSinceSweep = 0;
         long now = Stopwatch.GetTimestamp();
         foreach (var (_, entity) in _entities)
         {

@@ -145,6 +145,7 @@ public sealed record StreamingSettings
             RetryMaxBackoff = Read(section, "persistence.retry-max-backoff", c => c.GetTimeSpan("retry-max-backoff")),
             OperationTimeout = Read(section, "persistence.operation-timeout", c => c.GetTimeSpan("operation-timeout")),
             PersistenceIdPrefix = Read(section, "persistence.persistence-id-prefix", c => c.GetString("persistence-id-prefix")),
+            IdFilter = Read(section, "persistence.id-filter", c => c.GetBoolean("id-filter")),
         };
     }
 

@@ -60,6 +60,34 @@ public abstract class DurableStateContract : PipelineSpec
     }
 
     [Fact]
+    public void New_ids_after_a_restart_start_from_zeros_while_stored_ones_resume()
+    {
+        var model = TestModels.Random(input: 3, hidden: 5, layers: 1, output: 1);
+        var store = NewStore();
+        var (before, after) = RestartWithNewIds(model.InputSize);
+        var expected = ByKey(Run(model, Source.From(before.Concat(after)), WithStore(StoreLocation.None)).Predictions);
+        var (first, firstErrors, _) = Run(model, Source.From(before), WithStore(store));
+        Assert.Empty(firstErrors);
+
+        var (second, errors, metrics) = Run(model, Source.From(after), WithStore(store));
+        Assert.Empty(errors);
+        Assert.Equal(after.Count, second.Count);
+        foreach (var p in first.Concat(second)) Assert.Equal(expected[(p.SequenceId, p.T)], p.Y);
+        Assert.Equal(40 + 60, metrics.Store.Loads);
+        Assert.Equal(40, metrics.Store.Restored);
+    }
+
+    /// <summary>40 sequences' first 3 steps, then their last 3 interleaved with 60 new sequences' 4 steps.</summary>
+    internal static (List<Observation> Before, List<Observation> After) RestartWithNewIds(int m)
+    {
+        var old = Interleaved(40, 6, m, seed: 15);
+        var fresh = Interleaved(60, 4, m, seed: 16).Select(o => new Observation(o.SequenceId.Replace("sensor/", "session/", StringComparison.Ordinal), o.Features, o.T)).ToList();
+        var random = new Random(17);
+        var after = old.Where(o => o.T >= 130).Concat(fresh).GroupBy(o => o.SequenceId).SelectMany(g => g.OrderBy(o => o.T).Select((o, i) => (o, i))).OrderBy(x => x.i).ThenBy(_ => random.Next()).Select(x => x.o).ToList();
+        return (old.Where(o => o.T < 130).ToList(), after);
+    }
+
+    [Fact]
     public void Passivated_sequences_resume_exactly_where_they_were()
     {
         var model = TestModels.Random(input: 3, hidden: 6, layers: 1, output: 1, cell: CellKind.Gru);
@@ -131,6 +159,38 @@ public sealed class SqliteDurableStateTests : DurableStateContract, IDisposable
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "lstm-streams-tests", Guid.NewGuid().ToString("N"));
 
     protected override StoreLocation NewStore() => StoreLocation.Parse($"sqlite:{Path.Combine(_folder, Guid.NewGuid().ToString("N") + ".db")}");
+
+    [Fact]
+    public void New_ids_are_answered_without_a_query_once_the_stored_ids_are_read()
+    {
+        var model = TestModels.Random(input: 3, hidden: 5, layers: 1, output: 1);
+        var store = NewStore();
+        var (before, after) = RestartWithNewIds(model.InputSize);
+        Run(model, Source.From(before), WithStore(store));
+
+        // The keeper reads the stored ids when it starts; the observations come once that is done.
+        var (second, errors, metrics) = Run(model, Source.From(after).InitialDelay(TimeSpan.FromSeconds(1)), WithStore(store));
+        Assert.Empty(errors);
+        Assert.Equal(after.Count, second.Count);
+        Assert.Equal(100, metrics.Store.Loads);
+        Assert.Equal(40, metrics.Store.Restored);
+        Assert.Equal(60, metrics.Store.NeverStored); // the 60 new sessions; the 40 stored ids were "maybe" and loaded
+    }
+
+    [Fact]
+    public void With_the_id_filter_off_every_new_id_is_looked_up_and_stored_ones_resume()
+    {
+        var model = TestModels.Random(input: 3, hidden: 5, layers: 1, output: 1);
+        var store = NewStore();
+        var (before, after) = RestartWithNewIds(model.InputSize);
+        var off = WithStore(store) with { Persistence = WithStore(store).Persistence with { IdFilter = false } };
+        Run(model, Source.From(before), off);
+
+        var (_, errors, metrics) = Run(model, Source.From(after).InitialDelay(TimeSpan.FromSeconds(0.5)), off);
+        Assert.Empty(errors);
+        Assert.Equal(40, metrics.Store.Restored);
+        Assert.Equal(0, metrics.Store.NeverStored);
+    }
 
     void IDisposable.Dispose()
     {

@@ -48,6 +48,25 @@ public sealed class SequenceRegionTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("hello", ExpectMsg<Received>().Text);
     }
 
+    [Fact]
+    public void Region_gives_a_released_entity_the_next_new_sequence_and_a_buffered_message_its_successor()
+    {
+        var region = Sys.ActorOf(SequenceRegion.Props(Props.Create(() => new ScriptedEntity(TestActor)), new NeverPassivate()));
+        region.Tell(new Command("r", "hello"));
+        var first = ExpectMsg<Received>().Entity;
+        region.Tell(new Command("r", "passivate-as:r"));
+        ExpectMsg<Received>();
+        region.Tell(new Command("r", "buffered")); // the entity is passivating: kept for its successor
+        Assert.Equal("r", ExpectMsg<StopSequence>().SequenceId); // it releases itself instead of stopping
+
+        var successor = ExpectMsg<Received>();
+        Assert.Equal("buffered", successor.Text);
+        Assert.Equal(first, successor.Entity); // the same actor, given the sequence again: none was created
+        region.Tell(new Command("s", "new"));
+        var b = ExpectMsg<Received>();
+        Assert.NotEqual(first, b.Entity); // r is live again: s gets an actor of its own
+    }
+
     private sealed record Command(string SequenceId, string Text) : ISequenceMessage;
 
     private sealed record Received(string Text, IActorRef Entity);
@@ -70,6 +89,11 @@ public sealed class SequenceRegionTests : Akka.TestKit.Xunit2.TestKit
                     if (command.Text.StartsWith("passivate-as:", StringComparison.Ordinal))
                         Context.Parent.Tell(new Passivate(new StopSequence(command.Text["passivate-as:".Length..])));
                     probe.Tell(new Received(command.Text, Self));
+                    break;
+                case StopSequence { SequenceId: "r" } stop when _id == "r": // "r" releases itself, as a sequence actor does
+                    probe.Tell(stop);
+                    Context.Parent.Tell(new SequenceReleased("r", Self));
+                    _id = null;
                     break;
                 case StopSequence stop:
                     probe.Tell(stop);
