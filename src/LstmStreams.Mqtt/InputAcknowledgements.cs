@@ -10,17 +10,17 @@ namespace LstmStreams.Mqtt;
 
 /// <summary>
 /// The input messages the source took and has not yet acknowledged to the broker, in arrival order. A message
-/// is done when its prediction's PUBACK came back (<see cref="Complete"/>) or it became an error record
-/// (<see cref="Fail"/>); done messages are acknowledged (PUBACK) in the order they arrived, as MQTT asks of a
-/// client. Messages of an earlier connection are never acknowledged on a later one: the broker redelivers
+/// owns a run of consecutive positions, one per observation it carries (a single-observation message owns one).
+/// A position is done when its prediction's PUBACK came back (<see cref="Complete(long)"/>) or it became an error record
+/// (<see cref="Fail"/>); a message is done when all its positions are, and done messages are acknowledged (PUBACK)
+/// in the order they arrived, as MQTT asks of a client: each done run at the head is sent together. Messages of an earlier connection are never acknowledged on a later one: the broker redelivers
 /// them, and the runtime drops a redelivered observation with an explicit <c>t</c> as a duplicate.
 /// Thread-safe: the source, the compute stage (errors) and the sink call it.
 /// </summary>
 public sealed class InputAcknowledgements
 {
     private readonly object _gate = new();
-    private readonly Queue<Pending> _arrival = new();
-    private readonly Dictionary<long, Pending> _byPosition = new();
+    private readonly PendingMessages _arrival = new();
     private readonly string _errorTopic;
     private readonly int _receiveMaximum;
     private int _generation;
@@ -85,21 +85,21 @@ public sealed class InputAcknowledgements
             _generation = generation;
             Interlocked.Add(ref _abandoned, _arrival.Count);
             _arrival.Clear();
-            _byPosition.Clear();
             SignalIfDrained();
         }
     }
 
-    /// <summary>Records a received message that must be acknowledged once done; false when it is not taken
-    /// (its connection is gone, or the source stopped): it stays unacknowledged and is redelivered.</summary>
-    internal bool Track(long position, MqttApplicationMessageReceivedEventArgs message, int generation)
+    /// <summary>Records a received message that owns the positions <paramref name="firstPosition"/> ..
+    /// <paramref name="firstPosition"/> + <paramref name="count"/> - 1 and must be acknowledged once all are done;
+    /// false when it is not taken (its connection is gone, or the source stopped): it stays unacknowledged and is
+    /// redelivered. Runs are tracked in increasing position order.</summary>
+    internal bool Track(long firstPosition, int count, MqttApplicationMessageReceivedEventArgs message, int generation)
     {
+        Debug.Assert(count >= 1, "a message owns at least one position");
         lock (_gate)
         {
             if (generation != _generation || _stopped) return false;
-            var pending = new Pending(position, message);
-            _arrival.Enqueue(pending);
-            _byPosition.Add(position, pending);
+            _arrival.Add(new Pending(firstPosition, count, message));
             Interlocked.Increment(ref _received);
             if (_arrival.Count > _maxUnacknowledged) Interlocked.Exchange(ref _maxUnacknowledged, _arrival.Count);
             Debug.Assert(_arrival.Count <= _receiveMaximum, "the source took a message without room (WaitForRoom)");
@@ -114,14 +114,15 @@ public sealed class InputAcknowledgements
         lock (_gate) Abandon(_ => true);
     }
 
-    /// <summary>The source stopped: nothing more is taken, and what it took after <paramref name="lastEmitted"/>
-    /// (never emitted) is left unacknowledged for redelivery, so that what was emitted can still be acknowledged.</summary>
+    /// <summary>The source stopped: nothing more is taken, and a message with a position after
+    /// <paramref name="lastEmitted"/> (not all emitted) is left unacknowledged for redelivery, so that what was
+    /// emitted whole can still be acknowledged.</summary>
     internal void StopTaking(long lastEmitted)
     {
         lock (_gate)
         {
             _stopped = true;
-            Abandon(pending => pending.Position > lastEmitted);
+            Abandon(pending => pending.LastPosition > lastEmitted);
         }
     }
 
@@ -129,11 +130,11 @@ public sealed class InputAcknowledgements
     /// and acknowledges the done messages in front of them (under the gate).</summary>
     private void Abandon(Func<Pending, bool> which)
     {
-        foreach (var pending in _arrival)
+        for (int i = 0; i < _arrival.Count; i++)
         {
+            var pending = _arrival[i];
             if (pending.Done || !which(pending)) continue;
-            _byPosition.Remove(pending.Position);
-            pending.Done = true;
+            pending.Remaining = 0;
             pending.Skip = true;
             Interlocked.Increment(ref _abandoned);
         }
@@ -141,14 +142,35 @@ public sealed class InputAcknowledgements
         AcknowledgeDoneHead();
     }
 
-    /// <summary>The message at <paramref name="position"/> is done (its prediction is at the broker).</summary>
+    /// <summary>The observation at <paramref name="position"/> is done (its prediction is at the broker); its
+    /// message is done when all its observations are.</summary>
     public void Complete(long position)
     {
         lock (_gate)
         {
-            if (!_byPosition.Remove(position, out var pending)) return; // of an earlier connection
-            pending.Done = true;
-            AcknowledgeDoneHead();
+            var pending = _arrival.Find(position);
+            if (pending is null || pending.Done) return; // of an earlier connection, or abandoned
+            pending.Remaining--;
+            if (pending.Done && ReferenceEquals(pending, _arrival[0])) AcknowledgeDoneHead();
+        }
+    }
+
+    /// <summary>The observations at <paramref name="positions"/> are done (a batch's PUBACK); one pass under
+    /// the lock.</summary>
+    public void Complete(ReadOnlySpan<long> positions)
+    {
+        lock (_gate)
+        {
+            bool headDone = false;
+            foreach (long position in positions)
+            {
+                var pending = _arrival.Find(position);
+                if (pending is null || pending.Done) continue;
+                pending.Remaining--;
+                headDone |= pending.Done && ReferenceEquals(pending, _arrival[0]);
+            }
+
+            if (headDone) AcknowledgeDoneHead();
         }
     }
 
@@ -201,18 +223,21 @@ public sealed class InputAcknowledgements
     }
 
     /// <summary>Acknowledges the done messages at the head of the arrival order; called under the lock, so
-    /// that PUBACKs are started in arrival order.</summary>
+    /// that PUBACKs are started in arrival order. The MQTT client queues each PUBACK without waiting for the
+    /// socket, so a run of done messages goes out together.</summary>
     private void AcknowledgeDoneHead()
     {
-        while (_arrival.TryPeek(out var head) && head.Done)
+        while (_arrival.Count > 0 && _arrival[0] is { Done: true } head)
         {
-            _arrival.Dequeue();
+            _arrival.RemoveFirst();
             if (!head.Skip) _ = Acknowledge(head.Message);
         }
 
         SignalIfDrained();
     }
 
+    /// <remarks>Async, so that a PUBACK that throws at once (the connection is gone) is caught here too and never
+    /// reaches the caller (the sink's stage, which it would fail).</remarks>
     private async Task Acknowledge(MqttApplicationMessageReceivedEventArgs message)
     {
         try
@@ -247,14 +272,4 @@ public sealed class InputAcknowledgements
         }
     }
 
-    private sealed class Pending(long position, MqttApplicationMessageReceivedEventArgs message)
-    {
-        public long Position { get; } = position;
-
-        public MqttApplicationMessageReceivedEventArgs Message { get; } = message;
-
-        public bool Done { get; set; }
-
-        public bool Skip { get; set; }
-    }
 }
