@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using LstmStreams.Pipeline;
@@ -21,6 +22,8 @@ public sealed class InputAcknowledgements
 {
     private readonly object _gate = new();
     private readonly PendingMessages _arrival = new();
+    private readonly ConcurrentQueue<(int Generation, MqttApplicationMessageReceivedEventArgs Message)> _toAcknowledge = new();
+    private int _sending;
     private readonly string _errorTopic;
     private readonly int _receiveMaximum;
     private int _generation;
@@ -62,13 +65,7 @@ public sealed class InputAcknowledgements
     public long MaxUnacknowledgedSeen => Interlocked.Read(ref _maxUnacknowledged);
 
     /// <summary>True while fewer than receive-maximum messages await acknowledgement.</summary>
-    internal bool HasRoom
-    {
-        get
-        {
-            lock (_gate) return _arrival.Count < _receiveMaximum;
-        }
-    }
+    internal bool HasRoom => _arrival.VolatileCount < _receiveMaximum;
 
     /// <summary>Called when room was freed (the source's <see cref="ReadGate"/> re-checks).</summary>
     internal Action? RoomFreed { get; set; }
@@ -82,7 +79,7 @@ public sealed class InputAcknowledgements
     {
         lock (_gate)
         {
-            _generation = generation;
+            Volatile.Write(ref _generation, generation);
             Interlocked.Add(ref _abandoned, _arrival.Count);
             _arrival.Clear();
             SignalIfDrained();
@@ -112,6 +109,7 @@ public sealed class InputAcknowledgements
     internal void AbandonPending()
     {
         lock (_gate) Abandon(_ => true);
+        SendAcknowledgements();
     }
 
     /// <summary>The source stopped: nothing more is taken, and a message with a position after
@@ -124,6 +122,8 @@ public sealed class InputAcknowledgements
             _stopped = true;
             Abandon(pending => pending.LastPosition > lastEmitted);
         }
+
+        SendAcknowledgements();
     }
 
     /// <summary>Leaves the pending messages that <paramref name="which"/> picks unacknowledged, for redelivery,
@@ -153,6 +153,8 @@ public sealed class InputAcknowledgements
             pending.Remaining--;
             if (pending.Done && ReferenceEquals(pending, _arrival[0])) AcknowledgeDoneHead();
         }
+
+        SendAcknowledgements();
     }
 
     /// <summary>The observations at <paramref name="positions"/> are done (a batch's PUBACK); one pass under
@@ -172,6 +174,8 @@ public sealed class InputAcknowledgements
 
             if (headDone) AcknowledgeDoneHead();
         }
+
+        SendAcknowledgements();
     }
 
     /// <summary>The message at the error's position became an error record: published to the error topic when one
@@ -222,18 +226,36 @@ public sealed class InputAcknowledgements
         }
     }
 
-    /// <summary>Acknowledges the done messages at the head of the arrival order; called under the lock, so
-    /// that PUBACKs are started in arrival order. The MQTT client queues each PUBACK without waiting for the
-    /// socket, so a run of done messages goes out together.</summary>
+    /// <summary>Takes the done messages off the head of the arrival order into the PUBACK queue; called under the
+    /// lock, so that they are queued in arrival order. The PUBACKs are sent after the lock is released
+    /// (<see cref="SendAcknowledgements"/>): sending one may write to the socket, and the source's thread must not
+    /// wait for that to take its next message.</summary>
     private void AcknowledgeDoneHead()
     {
         while (_arrival.Count > 0 && _arrival[0] is { Done: true } head)
         {
             _arrival.RemoveFirst();
-            if (!head.Skip) _ = Acknowledge(head.Message);
+            if (!head.Skip) _toAcknowledge.Enqueue((_generation, head.Message));
         }
 
         SignalIfDrained();
+    }
+
+    /// <summary>Sends the queued PUBACKs, in queue order, outside the lock: one caller at a time sends the whole run
+    /// queued so far (the others only queue), and one queued while the sender was finishing is sent by the loop.
+    /// A PUBACK of an earlier connection is dropped (the broker redelivers that message).</summary>
+    private void SendAcknowledgements()
+    {
+        while (!_toAcknowledge.IsEmpty && Interlocked.CompareExchange(ref _sending, 1, 0) == 0)
+        {
+            while (_toAcknowledge.TryDequeue(out var item))
+            {
+                if (item.Generation == Volatile.Read(ref _generation)) _ = Acknowledge(item.Message);
+                else Interlocked.Increment(ref _abandoned);
+            }
+
+            Volatile.Write(ref _sending, 0);
+        }
     }
 
     /// <remarks>Async, so that a PUBACK that throws at once (the connection is gone) is caught here too and never

@@ -17,6 +17,9 @@ internal sealed class PendingMessages
     /// <summary>Messages held.</summary>
     public int Count => _count;
 
+    /// <summary>Messages held, read without the owner's lock (a moment's value: for the read gate's checks).</summary>
+    public int VolatileCount => Volatile.Read(ref _count);
+
     /// <summary>The <paramref name="index"/>-th message from the oldest.</summary>
     public Pending this[int index]
     {
