@@ -107,7 +107,8 @@ public sealed class MqttPredictionSink : GraphStageWithMaterializedValue<SinkSha
             _drainPublished = GetAsyncCallback(DrainPublished);
             _connected = GetAsyncCallback<int>(OnConnected);
             _disconnected = GetAsyncCallback(() => _isConnected = false);
-            _connection = new MqttConnection(settings, "-out", (ushort)settings.ReceiveMaximum, Log);
+            // An always-open read gate: the PUBACKs are read through its buffer (fewer system calls).
+            _connection = new MqttConnection(settings, "-out", (ushort)settings.ReceiveMaximum, Log, new ReadGate(static () => true));
             _connection.Connected = result =>
             {
                 _connected(result.ReceiveMaximum is > 0 and var broker ? broker : ushort.MaxValue);
