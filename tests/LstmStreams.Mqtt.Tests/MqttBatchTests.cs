@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Akka.Actor;
+using Akka.Streams.Dsl;
 using LstmStreams.Core.Import;
 using LstmStreams.Core.Model;
 using LstmStreams.Pipeline;
@@ -182,6 +183,49 @@ public sealed class MqttBatchTests : IDisposable
         await collector.WaitUntilAsync(m => m.Any(x => x.Topic == "sensors/late/pred"), Patience, "the prediction of the message queued while down");
         await Eventually.TrueAsync(() => again.Input.Acknowledged == 1, Patience, () => $"acknowledged {again.Input.Acknowledged} of 1");
         await again.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_broker_restart_during_batched_input_and_output_loses_nothing_and_applies_nothing_twice()
+    {
+        var settings = Settings("restart-batches") with { OutputBatch = 4, OutputLinger = TimeSpan.FromMilliseconds(20) };
+        await using var collector = await Collector.StartAsync(_broker.Port, "sensors/+/pred");
+        var slow = Flow.Create<Prediction>().SelectAsync(1, async p =>
+        {
+            await Task.Delay(1);
+            return p;
+        });
+        var run = MqttStream.Run(_system, _model, Streaming, settings, beforeSink: slow);
+        await run.Subscribed.WaitAsync(Patience);
+
+        // Each sequence's observations (explicit t) in arrays of 5, the arrays of the sequences interleaved.
+        var (messages, expected) = MqttStreamTests.FixtureSequences(withT: true);
+        var chunks = messages.GroupBy(m => m.Topic).Select(g => g.Chunk(5).Select(c => (Topic: g.Key, Payload: "[" + string.Join(",", c.Select(m => m.Payload)) + "]")).ToList()).ToList();
+        var batches = Enumerable.Range(0, chunks.Max(c => c.Count)).SelectMany(i => chunks.Where(c => i < c.Count).Select(c => c[i])).ToList();
+        int half = batches.Count / 2;
+        using (var publisher = await Publisher.ConnectAsync(_broker.Port))
+        {
+            foreach (var (topic, payload) in batches.Take(half)) await publisher.PublishAsync(topic, payload);
+        }
+
+        await collector.WaitUntilAsync(_ => collector.PredictionCount() >= 10, Patience, "the first predictions");
+        _broker.Restart();
+        using (var publisher = await Publisher.ConnectAsync(_broker.Port))
+        {
+            foreach (var (topic, payload) in batches.Skip(half)) await publisher.PublishAsync(topic, payload);
+        }
+
+        int wanted = expected.Values.Sum(v => v.Count);
+        await collector.WaitUntilAsync(_ => collector.Predictions().Sum(kv => kv.Value.Select(p => p.T).Distinct().Count()) >= wanted, Patience, $"{wanted} distinct predictions");
+        await run.StopAsync();
+
+        // Each (seq, t) is there with PyTorch's value; one delivered twice has the same value (computed once).
+        MqttStreamTests.AssertMatches(expected, collector.Predictions().ToDictionary(kv => kv.Key, kv => kv.Value.DistinctBy(p => p.T).ToList()));
+        foreach (var (_, list) in collector.Predictions())
+        {
+            foreach (var group in list.GroupBy(p => p.T))
+                Assert.All(group, p => Assert.Equal(group.First().Y, p.Y));
+        }
     }
 
     /// <summary>Each sequence's predictions arrived in increasing t (the fixture's t, or the count when absent).</summary>
