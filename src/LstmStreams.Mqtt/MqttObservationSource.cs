@@ -17,8 +17,8 @@ namespace LstmStreams.Mqtt;
 /// object (the sequence id from the topic's <c>+</c> level, which wins, or the element's <c>seq</c>,
 /// <see cref="MqttSettings.SequenceFrom"/>), and the message is left unacknowledged:
 /// <see cref="InputAcknowledgements"/> sends its PUBACK once every one of its observations' predictions was
-/// acknowledged by the broker or became an error record. At most receive-maximum messages are unacknowledged: the broker
-/// sends no more (MQTT 5 flow control), the socket is not read while that many are (<see cref="ReadGate"/>, for a
+/// acknowledged by the broker or became an error record. At most receive-maximum messages are unacknowledged: the
+/// broker sends no more (MQTT 5 flow control), the socket is not read while that many are (<see cref="ReadGate"/>, for a
 /// broker that sends more anyway), and the stage takes no more; while downstream does not pull, messages wait at
 /// the broker.
 /// Never completes by itself; cancel it (a kill switch) to stop. The materialized <see cref="MqttSourceStatus"/>
@@ -76,10 +76,10 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
         private readonly MqttSourceStatus _status;
         private readonly TopicMapping _topics;
         private readonly Queue<Arrival> _buffer = new();
+        private readonly ConcurrentQueue<Arrival> _arrivals = new(); // from MQTTnet's task to the stage
         private readonly List<Range> _elements = new(); // MQTTnet hands messages over one at a time
         private int _next; // the next observation of the buffer's head, when it carries many
         private MqttConnection? _connection;
-        private readonly ConcurrentQueue<Arrival> _arrivals = new();
         private Action? _arrived;
         private int _arrivalScheduled;
         private long _lastPosition, _lastEmitted;
