@@ -12,6 +12,8 @@
 # Keep N and M below 65,536: Mosquitto 2.0.11 loses messages queued for one session beyond that (its 16-bit
 # message ids wrap; mosquitto_sub alone receives 34,469 of 100,000 queued).
 #
+# MOSQUITTO_CONF adds lines to the broker's config (e.g. 'max_inflight_messages 1000').
+#
 #   tests/LstmStreams.Mqtt.Tests/measure-throughput.sh [N=60000] [SENSORS=1000] [M=10000] [B=100] [MODEL=tests/fixtures/pytorch/lstm_2l_head_sigmoid.safetensors]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,6 +34,7 @@ listener $port 127.0.0.1
 allow_anonymous true
 user $(id -un)
 max_queued_messages 0
+${MOSQUITTO_CONF:-}
 CONF
 mosquitto -c "$dir/mosquitto.conf" 2>/dev/null & broker=$!
 sleep 0.5
