@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using LstmStreams.Pipeline;
@@ -10,17 +11,19 @@ namespace LstmStreams.Mqtt;
 
 /// <summary>
 /// The input messages the source took and has not yet acknowledged to the broker, in arrival order. A message
-/// is done when its prediction's PUBACK came back (<see cref="Complete"/>) or it became an error record
-/// (<see cref="Fail"/>); done messages are acknowledged (PUBACK) in the order they arrived, as MQTT asks of a
-/// client. Messages of an earlier connection are never acknowledged on a later one: the broker redelivers
+/// owns a run of consecutive positions, one per observation it carries (a single-observation message owns one).
+/// A position is done when its prediction's PUBACK came back (<see cref="Complete(long)"/>) or it became an error record
+/// (<see cref="Fail"/>); a message is done when all its positions are, and done messages are acknowledged (PUBACK)
+/// in the order they arrived, as MQTT asks of a client: each done run at the head is sent together. Messages of an earlier connection are never acknowledged on a later one: the broker redelivers
 /// them, and the runtime drops a redelivered observation with an explicit <c>t</c> as a duplicate.
 /// Thread-safe: the source, the compute stage (errors) and the sink call it.
 /// </summary>
 public sealed class InputAcknowledgements
 {
     private readonly object _gate = new();
-    private readonly Queue<Pending> _arrival = new();
-    private readonly Dictionary<long, Pending> _byPosition = new();
+    private readonly PendingMessages _arrival = new();
+    private readonly ConcurrentQueue<(int Generation, MqttApplicationMessageReceivedEventArgs Message)> _toAcknowledge = new();
+    private int _sending;
     private readonly string _errorTopic;
     private readonly int _receiveMaximum;
     private int _generation;
@@ -62,13 +65,7 @@ public sealed class InputAcknowledgements
     public long MaxUnacknowledgedSeen => Interlocked.Read(ref _maxUnacknowledged);
 
     /// <summary>True while fewer than receive-maximum messages await acknowledgement.</summary>
-    internal bool HasRoom
-    {
-        get
-        {
-            lock (_gate) return _arrival.Count < _receiveMaximum;
-        }
-    }
+    internal bool HasRoom => _arrival.VolatileCount < _receiveMaximum;
 
     /// <summary>Called when room was freed (the source's <see cref="ReadGate"/> re-checks).</summary>
     internal Action? RoomFreed { get; set; }
@@ -82,24 +79,24 @@ public sealed class InputAcknowledgements
     {
         lock (_gate)
         {
-            _generation = generation;
+            Volatile.Write(ref _generation, generation);
             Interlocked.Add(ref _abandoned, _arrival.Count);
             _arrival.Clear();
-            _byPosition.Clear();
             SignalIfDrained();
         }
     }
 
-    /// <summary>Records a received message that must be acknowledged once done; false when it is not taken
-    /// (its connection is gone, or the source stopped): it stays unacknowledged and is redelivered.</summary>
-    internal bool Track(long position, MqttApplicationMessageReceivedEventArgs message, int generation)
+    /// <summary>Records a received message that owns the positions <paramref name="firstPosition"/> ..
+    /// <paramref name="firstPosition"/> + <paramref name="count"/> - 1 and must be acknowledged once all are done;
+    /// false when it is not taken (its connection is gone, or the source stopped): it stays unacknowledged and is
+    /// redelivered. Runs are tracked in increasing position order.</summary>
+    internal bool Track(long firstPosition, int count, MqttApplicationMessageReceivedEventArgs message, int generation)
     {
+        Debug.Assert(count >= 1, "a message owns at least one position");
         lock (_gate)
         {
             if (generation != _generation || _stopped) return false;
-            var pending = new Pending(position, message);
-            _arrival.Enqueue(pending);
-            _byPosition.Add(position, pending);
+            _arrival.Add(new Pending(firstPosition, count, message));
             Interlocked.Increment(ref _received);
             if (_arrival.Count > _maxUnacknowledged) Interlocked.Exchange(ref _maxUnacknowledged, _arrival.Count);
             Debug.Assert(_arrival.Count <= _receiveMaximum, "the source took a message without room (WaitForRoom)");
@@ -112,28 +109,32 @@ public sealed class InputAcknowledgements
     internal void AbandonPending()
     {
         lock (_gate) Abandon(_ => true);
+        SendAcknowledgements();
     }
 
-    /// <summary>The source stopped: nothing more is taken, and what it took after <paramref name="lastEmitted"/>
-    /// (never emitted) is left unacknowledged for redelivery, so that what was emitted can still be acknowledged.</summary>
+    /// <summary>The source stopped: nothing more is taken, and a message with a position after
+    /// <paramref name="lastEmitted"/> (not all emitted) is left unacknowledged for redelivery, so that what was
+    /// emitted whole can still be acknowledged.</summary>
     internal void StopTaking(long lastEmitted)
     {
         lock (_gate)
         {
             _stopped = true;
-            Abandon(pending => pending.Position > lastEmitted);
+            Abandon(pending => pending.LastPosition > lastEmitted);
         }
+
+        SendAcknowledgements();
     }
 
     /// <summary>Leaves the pending messages that <paramref name="which"/> picks unacknowledged, for redelivery,
     /// and acknowledges the done messages in front of them (under the gate).</summary>
     private void Abandon(Func<Pending, bool> which)
     {
-        foreach (var pending in _arrival)
+        for (int i = 0; i < _arrival.Count; i++)
         {
+            var pending = _arrival[i];
             if (pending.Done || !which(pending)) continue;
-            _byPosition.Remove(pending.Position);
-            pending.Done = true;
+            pending.Remaining = 0;
             pending.Skip = true;
             Interlocked.Increment(ref _abandoned);
         }
@@ -141,15 +142,40 @@ public sealed class InputAcknowledgements
         AcknowledgeDoneHead();
     }
 
-    /// <summary>The message at <paramref name="position"/> is done (its prediction is at the broker).</summary>
+    /// <summary>The observation at <paramref name="position"/> is done (its prediction is at the broker); its
+    /// message is done when all its observations are.</summary>
     public void Complete(long position)
     {
         lock (_gate)
         {
-            if (!_byPosition.Remove(position, out var pending)) return; // of an earlier connection
-            pending.Done = true;
-            AcknowledgeDoneHead();
+            var pending = _arrival.Find(position);
+            if (pending is null || pending.Done) return; // of an earlier connection, or abandoned
+            pending.Remaining--;
+            if (pending.Done && ReferenceEquals(pending, _arrival[0])) AcknowledgeDoneHead();
         }
+
+        SendAcknowledgements();
+    }
+
+    /// <summary>The observations at <paramref name="positions"/> are done (a batch's PUBACK); one pass under
+    /// the lock.</summary>
+    public void Complete(ReadOnlySpan<long> positions)
+    {
+        lock (_gate)
+        {
+            bool headDone = false;
+            foreach (long position in positions)
+            {
+                var pending = _arrival.Find(position);
+                if (pending is null || pending.Done) continue;
+                pending.Remaining--;
+                headDone |= pending.Done && ReferenceEquals(pending, _arrival[0]);
+            }
+
+            if (headDone) AcknowledgeDoneHead();
+        }
+
+        SendAcknowledgements();
     }
 
     /// <summary>The message at the error's position became an error record: published to the error topic when one
@@ -200,19 +226,40 @@ public sealed class InputAcknowledgements
         }
     }
 
-    /// <summary>Acknowledges the done messages at the head of the arrival order; called under the lock, so
-    /// that PUBACKs are started in arrival order.</summary>
+    /// <summary>Takes the done messages off the head of the arrival order into the PUBACK queue; called under the
+    /// lock, so that they are queued in arrival order. The PUBACKs are sent after the lock is released
+    /// (<see cref="SendAcknowledgements"/>): sending one may write to the socket, and the source's thread must not
+    /// wait for that to take its next message.</summary>
     private void AcknowledgeDoneHead()
     {
-        while (_arrival.TryPeek(out var head) && head.Done)
+        while (_arrival.Count > 0 && _arrival[0] is { Done: true } head)
         {
-            _arrival.Dequeue();
-            if (!head.Skip) _ = Acknowledge(head.Message);
+            _arrival.RemoveFirst();
+            if (!head.Skip) _toAcknowledge.Enqueue((_generation, head.Message));
         }
 
         SignalIfDrained();
     }
 
+    /// <summary>Sends the queued PUBACKs, in queue order, outside the lock: one caller at a time sends the whole run
+    /// queued so far (the others only queue), and one queued while the sender was finishing is sent by the loop.
+    /// A PUBACK of an earlier connection is dropped (the broker redelivers that message).</summary>
+    private void SendAcknowledgements()
+    {
+        while (!_toAcknowledge.IsEmpty && Interlocked.CompareExchange(ref _sending, 1, 0) == 0)
+        {
+            while (_toAcknowledge.TryDequeue(out var item))
+            {
+                if (item.Generation == Volatile.Read(ref _generation)) _ = Acknowledge(item.Message);
+                else Interlocked.Increment(ref _abandoned);
+            }
+
+            Volatile.Write(ref _sending, 0);
+        }
+    }
+
+    /// <remarks>Async, so that a PUBACK that throws at once (the connection is gone) is caught here too and never
+    /// reaches the caller (the sink's stage, which it would fail).</remarks>
     private async Task Acknowledge(MqttApplicationMessageReceivedEventArgs message)
     {
         try
@@ -247,14 +294,4 @@ public sealed class InputAcknowledgements
         }
     }
 
-    private sealed class Pending(long position, MqttApplicationMessageReceivedEventArgs message)
-    {
-        public long Position { get; } = position;
-
-        public MqttApplicationMessageReceivedEventArgs Message { get; } = message;
-
-        public bool Done { get; set; }
-
-        public bool Skip { get; set; }
-    }
 }

@@ -7,8 +7,8 @@ using MQTTnet.Formatter;
 namespace LstmStreams.Mqtt;
 
 /// <summary>
-/// One MQTT 5 client connection that stays up: a persistent session (clean start off, a stable client id,
-/// session expiry), QoS 1 by the callers, and reconnection with exponential backoff after a lost or refused
+/// One MQTT 5 (or 3.1.1) client connection that stays up: a persistent session (clean start off, a stable client
+/// id, session expiry under 5), QoS 1 by the callers, and reconnection with exponential backoff after a lost or refused
 /// connection. Each connection attempt starts a new <see cref="Generation"/>: acknowledgements belong to the
 /// generation whose messages they answer and are never sent on a later one.
 /// </summary>
@@ -40,13 +40,15 @@ internal sealed class MqttConnection : IAsyncDisposable
             ? builder.WithEndPoint(new DnsEndPoint(settings.Host, settings.Port)).WithTcpServer(tcp => tcp.StreamProvider = readGate)
             : builder.WithTcpServer(settings.Host, settings.Port);
         builder = builder
-            .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithClientId(_clientId)
-            .WithCleanStart(false)
-            .WithSessionExpiryInterval((uint)settings.SessionExpiry.TotalSeconds)
-            .WithReceiveMaximum(receiveMaximum)
+            .WithCleanStart(false) // MQTT 3.1.1: clean session off
             .WithKeepAlivePeriod(settings.KeepAlive)
             .WithTimeout(settings.ConnectTimeout);
+        builder = settings.ProtocolVersion == MqttProtocol.V5
+            ? builder.WithProtocolVersion(MqttProtocolVersion.V500)
+                .WithSessionExpiryInterval((uint)settings.SessionExpiry.TotalSeconds)
+                .WithReceiveMaximum(receiveMaximum)
+            : builder.WithProtocolVersion(MqttProtocolVersion.V311); // no session expiry, no receive-maximum
         if (settings.Username.Length > 0) builder = builder.WithCredentials(settings.Username, settings.Password);
         if (settings.Tls)
         {
@@ -121,7 +123,9 @@ internal sealed class MqttConnection : IAsyncDisposable
             try
             {
                 // The session outlives the connection: say so again, or a broker may take a 0 in DISCONNECT.
-                var options = new MqttClientDisconnectOptionsBuilder().WithSessionExpiryInterval((uint)_settings.SessionExpiry.TotalSeconds).Build();
+                var options = _settings.ProtocolVersion == MqttProtocol.V5
+                    ? new MqttClientDisconnectOptionsBuilder().WithSessionExpiryInterval((uint)_settings.SessionExpiry.TotalSeconds).Build()
+                    : new MqttClientDisconnectOptions();
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
                 await Client.DisconnectAsync(options, timeout.Token).ConfigureAwait(false);
             }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Stage;
@@ -10,12 +11,14 @@ using MQTTnet.Protocol;
 namespace LstmStreams.Mqtt;
 
 /// <summary>
-/// Observations from an MQTT topic filter, QoS 1, on a persistent session. Each message gets the next
-/// position (unique and increasing for the source's life), is parsed as one JSONL observation object (the
-/// sequence id from the topic's <c>+</c> level or the payload, <see cref="MqttSettings.SequenceFrom"/>) and is
-/// left unacknowledged: <see cref="InputAcknowledgements"/> sends its PUBACK once its prediction's publish was
-/// acknowledged or it became an error record. At most receive-maximum messages are unacknowledged: the broker
-/// sends no more (MQTT 5 flow control), the socket is not read while that many are (<see cref="ReadGate"/>, for a
+/// Observations from an MQTT topic filter, QoS 1, on a persistent session. A message carries one observation
+/// object, a JSON array of them, or JSONL lines (<see cref="PayloadElements"/>); its observations get the next
+/// consecutive positions (unique and increasing for the source's life), each is parsed as one JSONL observation
+/// object (the sequence id from the topic's <c>+</c> level, which wins, or the element's <c>seq</c>,
+/// <see cref="MqttSettings.SequenceFrom"/>), and the message is left unacknowledged:
+/// <see cref="InputAcknowledgements"/> sends its PUBACK once every one of its observations' predictions was
+/// acknowledged by the broker or became an error record. At most receive-maximum messages are unacknowledged: the
+/// broker sends no more (MQTT 5 flow control), the socket is not read while that many are (<see cref="ReadGate"/>, for a
 /// broker that sends more anyway), and the stage takes no more; while downstream does not pull, messages wait at
 /// the broker.
 /// Never completes by itself; cancel it (a kill switch) to stop. The materialized <see cref="MqttSourceStatus"/>
@@ -63,7 +66,8 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
         return new LogicAndMaterializedValue<MqttSourceStatus>(new Logic(this, status), status);
     }
 
-    private readonly record struct Arrival(int Generation, Observation Observation);
+    /// <summary>A message's good observations: one, or several in payload order.</summary>
+    private readonly record struct Arrival(int Generation, Observation? Single, List<Observation>? Many);
 
     private sealed class Logic : GraphStageLogic
     {
@@ -72,8 +76,12 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
         private readonly MqttSourceStatus _status;
         private readonly TopicMapping _topics;
         private readonly Queue<Arrival> _buffer = new();
+        private readonly ConcurrentQueue<Arrival> _arrivals = new(); // from MQTTnet's task to the stage
+        private readonly List<Range> _elements = new(); // MQTTnet hands messages over one at a time
+        private int _next; // the next observation of the buffer's head, when it carries many
         private MqttConnection? _connection;
-        private Action<Arrival>? _arrived;
+        private Action? _arrived;
+        private int _arrivalScheduled;
         private long _lastPosition, _lastEmitted;
         private volatile bool _stopping;
 
@@ -88,7 +96,7 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
         public override void PreStart()
         {
             var settings = _stage._settings;
-            _arrived = GetAsyncCallback<Arrival>(OnArrived);
+            _arrived = GetAsyncCallback(OnArrived);
             var acknowledgements = _stage._acknowledgements;
             var gate = new ReadGate(() => acknowledgements.HasRoom);
             acknowledgements.RoomFreed = gate.Wake;
@@ -133,8 +141,12 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
         private async Task SubscribeAsync(MqttClientConnectResult connected)
         {
             var options = new MqttClientSubscribeOptionsBuilder()
-                .WithTopicFilter(filter => filter.WithTopic(_stage._settings.InputTopic).WithAtLeastOnceQoS()
-                    .WithRetainHandling(MqttRetainHandling.SendAtSubscribeIfNewSubscriptionOnly))
+                .WithTopicFilter(filter =>
+                {
+                    filter.WithTopic(_stage._settings.InputTopic).WithAtLeastOnceQoS();
+                    // MQTT 3.1.1 has no retain handling: a broker sends retained messages on every subscribe.
+                    if (_stage._settings.ProtocolVersion == MqttProtocol.V5) filter.WithRetainHandling(MqttRetainHandling.SendAtSubscribeIfNewSubscriptionOnly);
+                })
                 .Build();
             var result = await _connection!.Client.SubscribeAsync(options).ConfigureAwait(false);
             foreach (var item in result.Items)
@@ -164,39 +176,87 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
             }
 
             if (_stopping) return; // left unacknowledged: redelivered to the next session
-            int generation = _connection!.Generation;
-            long position = Interlocked.Increment(ref _lastPosition);
-            if (!acknowledgements.Track(position, message, generation)) return;
-            var payload = message.ApplicationMessage.Payload;
-            string? sequenceId = _topics.SequenceIdOf(message.ApplicationMessage.Topic);
-            var parsed = payload.IsSingleSegment
-                ? JsonlObservations.Parse(payload.FirstSpan, position, sequenceId)
-                : JsonlObservations.Parse(payload.ToArray(), position, sequenceId);
-            if (parsed.Error is { } error)
-            {
-                error = error with { Reason = $"topic '{message.ApplicationMessage.Topic}': {error.Reason}" };
-                _stage._onError(error);
-                _stage._acknowledgements.Fail(error);
-            }
-            else
-            {
-                _arrived!(new Arrival(generation, parsed.Observation!));
-            }
+            Take(message, _connection!.Generation);
         }
 
-        private void OnArrived(Arrival arrival)
+        /// <summary>
+        /// Gives the message's observations consecutive positions, tracks it for acknowledgement, parses each
+        /// element (a bad one becomes an error record, the others go on) and hands the good ones to the stage in
+        /// one callback. The topic's sequence id, when the filter names one, wins over an element's <c>seq</c>.
+        /// </summary>
+        private void Take(MqttApplicationMessageReceivedEventArgs message, int generation)
         {
-            if (arrival.Generation != _connection!.Generation) return; // its connection is gone: redelivered
-            if (_buffer.Count == 0 && IsAvailable(_stage.Out)) Emit(arrival.Observation);
-            else _buffer.Enqueue(arrival);
+            var payload = message.ApplicationMessage.Payload;
+            byte[]? copy = payload.IsSingleSegment ? null : payload.ToArray();
+            ReadOnlySpan<byte> bytes = copy ?? payload.FirstSpan;
+            string? unreadable = PayloadElements.Find(bytes, _elements);
+            int count = _elements.Count + (unreadable is null ? 0 : 1);
+            long first = Interlocked.Add(ref _lastPosition, count) - count + 1;
+            if (!_stage._acknowledgements.Track(first, count, message, generation)) return;
+            string topic = message.ApplicationMessage.Topic;
+            string? sequenceId = _topics.SequenceIdOf(topic);
+            Observation? single = null;
+            List<Observation>? many = null;
+            for (int i = 0; i < _elements.Count; i++)
+            {
+                var parsed = JsonlObservations.Parse(bytes[_elements[i]], first + i, sequenceId);
+                if (parsed.Error is { } error)
+                    Reject(error with { Reason = count == 1 ? $"topic '{topic}': {error.Reason}" : $"topic '{topic}', element {i}: {error.Reason}" });
+                else if (count == 1) single = parsed.Observation;
+                else (many ??= new List<Observation>(count)).Add(parsed.Observation!);
+            }
+
+            if (unreadable is not null) Reject(new ObservationError(first + count - 1, sequenceId, $"topic '{topic}': {unreadable}"));
+            if (single is null && many is null) return;
+            _arrivals.Enqueue(new Arrival(generation, single, many));
+            if (Interlocked.Exchange(ref _arrivalScheduled, 1) == 0) _arrived!();
+        }
+
+        private void Reject(ObservationError error)
+        {
+            _stage._onError(error);
+            _stage._acknowledgements.Fail(error);
+        }
+
+        /// <summary>On the stage's thread, once for every run of messages that arrived meanwhile (not once each).</summary>
+        private void OnArrived()
+        {
+            Volatile.Write(ref _arrivalScheduled, 0);
+            while (_arrivals.TryDequeue(out var arrival))
+            {
+                if (arrival.Generation == _connection!.Generation) _buffer.Enqueue(arrival); // else its connection is gone: redelivered
+            }
+
+            if (IsAvailable(_stage.Out)) OnPull();
         }
 
         private void OnPull()
         {
-            while (_buffer.TryDequeue(out var arrival))
+            while (_buffer.TryPeek(out var arrival))
             {
-                if (arrival.Generation != _connection!.Generation) continue;
-                Emit(arrival.Observation);
+                if (arrival.Generation != _connection!.Generation)
+                {
+                    _buffer.Dequeue();
+                    _next = 0;
+                    continue;
+                }
+
+                if (arrival.Single is { } single)
+                {
+                    _buffer.Dequeue();
+                    Emit(single);
+                    return;
+                }
+
+                var many = arrival.Many!;
+                var observation = many[_next++];
+                if (_next == many.Count)
+                {
+                    _buffer.Dequeue();
+                    _next = 0;
+                }
+
+                Emit(observation);
                 return;
             }
         }

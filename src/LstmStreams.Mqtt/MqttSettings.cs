@@ -13,6 +13,17 @@ public enum SequenceIdFrom
     Payload,
 }
 
+/// <summary>The MQTT protocol version both connections speak.</summary>
+public enum MqttProtocol
+{
+    /// <summary>MQTT 5: receive-maximum flow control, session expiry, reason codes in PUBACK.</summary>
+    V5,
+
+    /// <summary>MQTT 3.1.1: no receive-maximum (the broker's own in-flight limit applies), clean session off
+    /// instead of session expiry, a PUBACK without a reason code.</summary>
+    V311,
+}
+
 /// <summary>
 /// The MQTT source and sink settings, read once from the <c>lstm-streams.mqtt</c> HOCON section (every key
 /// is documented in the project's embedded reference.conf). <see cref="ToString"/> never shows the password.
@@ -82,6 +93,15 @@ public sealed record MqttSettings
     /// <summary>Predictions published and not yet acknowledged by the broker.</summary>
     public int MaxPublishesInFlight { get; init; } = 1000;
 
+    /// <summary>Predictions collected per output topic into one message (a JSON array); 1 publishes each alone.</summary>
+    public int OutputBatch { get; init; } = 1;
+
+    /// <summary>How long an output batch waits for more predictions before it is published part-full.</summary>
+    public TimeSpan OutputLinger { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>The MQTT protocol version.</summary>
+    public MqttProtocol ProtocolVersion { get; init; } = MqttProtocol.V5;
+
     /// <summary>The embedded reference.conf: every key with its default.</summary>
     public static Config ReferenceConfig { get; } = LoadReference();
 
@@ -123,6 +143,14 @@ public sealed record MqttSettings
             ErrorTopic = section.GetString("error-topic") ?? "",
             ReceiveMaximum = section.GetInt("receive-maximum"),
             MaxPublishesInFlight = section.GetInt("max-publishes-in-flight"),
+            OutputBatch = section.GetInt("output-batch"),
+            OutputLinger = section.GetTimeSpan("output-linger"),
+            ProtocolVersion = section.GetString("protocol-version").Trim() switch
+            {
+                "5" or "5.0" => MqttProtocol.V5,
+                "3.1.1" => MqttProtocol.V311,
+                var other => throw new ArgumentException($"lstm-streams.mqtt.protocol-version = \"{other}\": use \"5\" or \"3.1.1\"."),
+            },
         };
         settings.Validate();
         return settings;
@@ -149,6 +177,12 @@ public sealed record MqttSettings
             throw new ArgumentException($"lstm-streams.mqtt.receive-maximum = {ReceiveMaximum}: must be 1..65535.");
         if (MaxPublishesInFlight < 1)
             throw new ArgumentException($"lstm-streams.mqtt.max-publishes-in-flight = {MaxPublishesInFlight}: must be at least 1.");
+        if (OutputBatch is < 1 or > 65535)
+            throw new ArgumentException($"lstm-streams.mqtt.output-batch = {OutputBatch}: must be 1..65535 (1 publishes each prediction alone).");
+        if (OutputLinger <= TimeSpan.Zero || OutputLinger > TimeSpan.FromMinutes(1))
+            throw new ArgumentException($"lstm-streams.mqtt.output-linger = {OutputLinger}: must be above 0 and at most 1 minute (e.g. 5ms).");
+        if (!Enum.IsDefined(ProtocolVersion))
+            throw new ArgumentException($"lstm-streams.mqtt.protocol-version = {ProtocolVersion}: use \"5\" or \"3.1.1\".");
         if (Tls is false && (TlsAllowUntrusted || TlsCaFile.Length > 0))
             throw new ArgumentException("lstm-streams.mqtt.tls-ca-file / tls-allow-untrusted are set but tls = off: turn tls on (or use an mqtts:// address).");
         if (TlsCaFile.Length > 0 && !File.Exists(TlsCaFile))
@@ -160,7 +194,8 @@ public sealed record MqttSettings
     public override string ToString() =>
         $"MqttSettings {{ Broker = {(Tls ? "mqtts" : "mqtt")}://{Host}:{Port}, ClientId = {ClientId}, Username = {(Username.Length > 0 ? Username : "(none)")}, " +
         $"Password = {(Password.Length > 0 ? "***" : "(none)")}, InputTopic = {InputTopic}, SequenceFrom = {SequenceFrom}, OutputTopic = {OutputTopic}, " +
-        $"ErrorTopic = {ErrorTopic}, ReceiveMaximum = {ReceiveMaximum}, MaxPublishesInFlight = {MaxPublishesInFlight} }}";
+        $"ErrorTopic = {ErrorTopic}, ReceiveMaximum = {ReceiveMaximum}, MaxPublishesInFlight = {MaxPublishesInFlight}, " +
+        $"OutputBatch = {OutputBatch}, OutputLinger = {OutputLinger.TotalMilliseconds}ms, ProtocolVersion = {(ProtocolVersion == MqttProtocol.V5 ? "5" : "3.1.1")} }}";
 
     private static Config LoadReference()
     {

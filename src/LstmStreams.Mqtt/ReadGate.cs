@@ -15,6 +15,7 @@ namespace LstmStreams.Mqtt;
 internal sealed class ReadGate(Func<bool> mayRead) : IMqttClientStreamProvider
 {
     private const int ReceiveBufferBytes = 16 * 1024;
+    private const int ReadBufferBytes = 16 * 1024;
     private static readonly TimeSpan Recheck = TimeSpan.FromMilliseconds(200);
     private TaskCompletionSource _wake = NewWake();
 
@@ -57,8 +58,17 @@ internal sealed class ReadGate(Func<bool> mayRead) : IMqttClientStreamProvider
 
     private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>
+    /// The socket's stream with the gate in front of each socket read, and a read buffer: MQTTnet reads a packet
+    /// in pieces (fixed header, length, body), each a system call on a bare socket; here one socket read takes what
+    /// has arrived (up to <see cref="ReadBufferBytes"/>) and the pieces are served from memory. The buffer adds at
+    /// most its size to what can arrive past the gate; the source holds those messages off too.
+    /// </summary>
     private sealed class GatedStream(NetworkStream inner, ReadGate gate) : Stream
     {
+        private readonly byte[] _buffer = new byte[ReadBufferBytes];
+        private int _start, _end;
+
         public override bool CanRead => true;
 
         public override bool CanWrite => true;
@@ -77,12 +87,32 @@ internal sealed class ReadGate(Func<bool> mayRead) : IMqttClientStreamProvider
 
         public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
 
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
+            if (_start < _end) return ValueTask.FromResult(TakeBuffered(buffer.Span));
+            return FillAndReadAsync(buffer, cancellationToken);
+        }
+
+        private async ValueTask<int> FillAndReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+        {
+            if (buffer.Length == 0) return 0;
             await gate.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
-            return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            if (buffer.Length >= _buffer.Length) return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            int read = await inner.ReadAsync(_buffer, cancellationToken).ConfigureAwait(false);
+            if (read == 0) return 0;
+            _start = 0;
+            _end = read;
+            return TakeBuffered(buffer.Span);
+        }
+
+        private int TakeBuffered(Span<byte> destination)
+        {
+            int count = Math.Min(destination.Length, _end - _start);
+            _buffer.AsSpan(_start, count).CopyTo(destination);
+            _start += count;
+            return count;
         }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

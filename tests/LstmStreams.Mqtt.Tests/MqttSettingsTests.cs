@@ -13,8 +13,18 @@ public sealed class MqttSettingsTests
         Assert.Equal(("127.0.0.1", 1883, "lstm-streams"), (settings.Host, settings.Port, settings.ClientId));
         Assert.Equal(("sensors/+/obs", SequenceIdFrom.Topic, "sensors/{seq}/pred", ""), (settings.InputTopic, settings.SequenceFrom, settings.OutputTopic, settings.ErrorTopic));
         Assert.Equal((1000, 1000), (settings.ReceiveMaximum, settings.MaxPublishesInFlight));
+        Assert.Equal((1, TimeSpan.FromMilliseconds(5), MqttProtocol.V5), (settings.OutputBatch, settings.OutputLinger, settings.ProtocolVersion));
         Assert.Equal(TimeSpan.FromHours(1), settings.SessionExpiry);
         Assert.False(settings.Tls);
+    }
+
+    [Fact]
+    public void Settings_read_protocol_version_3_1_1_and_output_batching()
+    {
+        var settings = MqttSettings.FromConfig(ConfigurationFactory.ParseString("""lstm-streams.mqtt { protocol-version = "3.1.1", output-batch = 100, output-linger = 20ms }"""));
+
+        Assert.Equal((MqttProtocol.V311, 100, TimeSpan.FromMilliseconds(20)), (settings.ProtocolVersion, settings.OutputBatch, settings.OutputLinger));
+        Assert.Contains("ProtocolVersion = 3.1.1", settings.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -34,6 +44,9 @@ public sealed class MqttSettingsTests
     [InlineData("output-topic = \"out/+/pred\"", "must not contain + or #")]
     [InlineData("receive-maximum = 70000", "receive-maximum")]
     [InlineData("sequence-from = header", "sequence-from")]
+    [InlineData("output-batch = 0", "output-batch")]
+    [InlineData("output-linger = 0ms", "output-linger")]
+    [InlineData("protocol-version = \"3.1\"", "protocol-version")]
     public void Settings_refuse_unusable_values_naming_the_key(string line, string expected)
     {
         var error = Assert.Throws<ArgumentException>(() => MqttSettings.FromConfig(ConfigurationFactory.ParseString($"lstm-streams.mqtt {{ {line} }}")));

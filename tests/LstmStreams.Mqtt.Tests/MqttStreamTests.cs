@@ -208,7 +208,7 @@ public sealed class MqttStreamTests : IDisposable
     }
 
     /// <summary>The fixture's four sequences interleaved round-robin, on sensors/s{i}/obs (t = 1000 + step when asked).</summary>
-    private static (List<(string Topic, string Payload)> Messages, Dictionary<string, List<(long T, float[] Y)>> Expected) FixtureSequences(bool withT)
+    internal static (List<(string Topic, string Payload)> Messages, Dictionary<string, List<(long T, float[] Y)>> Expected) FixtureSequences(bool withT)
     {
         var root = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures, "lstm_2l_head_sigmoid.json"))).RootElement;
         var sequences = root.GetProperty("sequences").EnumerateArray().ToList();
@@ -233,7 +233,7 @@ public sealed class MqttStreamTests : IDisposable
     }
 
     /// <summary>Every sequence has exactly PyTorch's (t, y) rows, compared in t order within 1e-5.</summary>
-    private static void AssertMatches(Dictionary<string, List<(long T, float[] Y)>> want, Dictionary<string, List<(long T, float[] Y)>> got)
+    internal static void AssertMatches(Dictionary<string, List<(long T, float[] Y)>> want, Dictionary<string, List<(long T, float[] Y)>> got)
     {
         Assert.Equal(want.Keys.Order(), got.Keys.Order());
         foreach (var (seq, rows) in want)

@@ -18,10 +18,10 @@ internal sealed class Publisher : IDisposable
     {
     }
 
-    public static async Task<Publisher> ConnectAsync(int port)
+    public static async Task<Publisher> ConnectAsync(int port, MqttProtocolVersion version = MqttProtocolVersion.V500)
     {
         var publisher = new Publisher();
-        await publisher._client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(MqttProtocolVersion.V500)
+        await publisher._client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(version)
             .WithClientId("test-publisher-" + Guid.NewGuid().ToString("N")[..8]).Build());
         return publisher;
     }
@@ -42,9 +42,12 @@ internal sealed class Collector : IAsyncDisposable
     private readonly MqttConnection _connection;
     private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private Collector(int port, string filter)
+    private Collector(int port, string filter, MqttProtocol version)
     {
-        var settings = new MqttSettings { Port = port, ClientId = "test-collector-" + Guid.NewGuid().ToString("N")[..8], ReconnectMaxBackoff = TimeSpan.FromMilliseconds(500) };
+        var settings = new MqttSettings
+        {
+            Port = port, ClientId = "test-collector-" + Guid.NewGuid().ToString("N")[..8], ReconnectMaxBackoff = TimeSpan.FromMilliseconds(500), ProtocolVersion = version,
+        };
         _connection = new MqttConnection(settings, "", 1000, NoLogger.Instance);
         _connection.Connected = async _ =>
         {
@@ -60,9 +63,9 @@ internal sealed class Collector : IAsyncDisposable
 
     public ConcurrentQueue<(string Topic, string Payload)> Messages { get; } = new();
 
-    public static async Task<Collector> StartAsync(int port, string filter)
+    public static async Task<Collector> StartAsync(int port, string filter, MqttProtocol version = MqttProtocol.V5)
     {
-        var collector = new Collector(port, filter);
+        var collector = new Collector(port, filter, version);
         collector._connection.Start();
         await collector._subscribed.Task.WaitAsync(TimeSpan.FromSeconds(10));
         return collector;
@@ -81,20 +84,27 @@ internal sealed class Collector : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
-    /// <summary>Predictions by sequence id: (t, y) per message, in arrival order.</summary>
+    /// <summary>Predictions by sequence id: (t, y) per prediction, in arrival order (a message may be one prediction
+    /// object or an array of them).</summary>
     public Dictionary<string, List<(long T, float[] Y)>> Predictions()
     {
         var result = new Dictionary<string, List<(long, float[])>>();
         foreach (var (_, payload) in Messages)
         {
             var root = JsonDocument.Parse(payload).RootElement;
-            string seq = root.GetProperty("seq").GetString()!;
-            if (!result.TryGetValue(seq, out var list)) result[seq] = list = new();
-            list.Add((root.GetProperty("t").GetInt64(), root.GetProperty("y").EnumerateArray().Select(v => v.GetSingle()).ToArray()));
+            foreach (var prediction in root.ValueKind == JsonValueKind.Array ? root.EnumerateArray().ToList() : [root])
+            {
+                string seq = prediction.GetProperty("seq").GetString()!;
+                if (!result.TryGetValue(seq, out var list)) result[seq] = list = new();
+                list.Add((prediction.GetProperty("t").GetInt64(), prediction.GetProperty("y").EnumerateArray().Select(v => v.GetSingle()).ToArray()));
+            }
         }
 
         return result;
     }
+
+    /// <summary>Predictions received so far, counting each element of an array payload.</summary>
+    public int PredictionCount() => Messages.Sum(m => m.Payload.TrimStart().StartsWith('[') ? JsonDocument.Parse(m.Payload).RootElement.GetArrayLength() : 1);
 }
 
 /// <summary>Waits for a condition on live counters.</summary>
