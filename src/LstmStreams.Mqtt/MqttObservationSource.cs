@@ -84,12 +84,14 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
         private int _arrivalScheduled;
         private long _lastPosition, _lastEmitted;
         private volatile bool _stopping;
+        private readonly JsonlObservations _parser; // interns ids; used under its lock (MQTTnet delivers one message at a time)
 
         public Logic(MqttObservationSource stage, MqttSourceStatus status) : base(stage.Shape)
         {
             _stage = stage;
             _status = status;
             _topics = new TopicMapping(stage._settings);
+            _parser = new JsonlObservations(stage._settings.Fields);
             SetHandler(stage.Out, onPull: OnPull);
         }
 
@@ -199,7 +201,8 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
             List<Observation>? many = null;
             for (int i = 0; i < _elements.Count; i++)
             {
-                var parsed = JsonlObservations.Parse(bytes[_elements[i]], first + i, sequenceId);
+                ParsedLine parsed;
+                lock (_parser) parsed = _parser.Read(bytes[_elements[i]], first + i, sequenceId);
                 if (parsed.Error is { } error)
                     Reject(error with { Reason = count == 1 ? $"topic '{topic}': {error.Reason}" : $"topic '{topic}', element {i}: {error.Reason}" });
                 else if (count == 1) single = parsed.Observation;

@@ -118,6 +118,9 @@ public sealed class MqttPredictionSink : GraphStageWithMaterializedValue<SinkSha
             _connection.Disconnected = _disconnected;
             _stage._acknowledgements.Connection = _connection;
             _connection.Start();
+            // The stage ends itself once what it holds is acknowledged (CompleteIfDone): without this, Akka stops it
+            // as soon as its one inlet closes, with publishes still in flight (the tail of a finite input was lost).
+            SetKeepGoing(true);
             Pull(_stage.In);
         }
 

@@ -81,6 +81,10 @@ public sealed record MqttSettings
     /// <summary>Where the sequence id comes from.</summary>
     public SequenceIdFrom SequenceFrom { get; init; } = SequenceIdFrom.Topic;
 
+    /// <summary>How a payload's fields are read: the id and time fields, named features, ISO-8601 times
+    /// (<c>lstm-streams.input</c>; a topic's sequence id still wins over the id field).</summary>
+    public Formats.InputFields Fields { get; init; } = Formats.InputFields.Default;
+
     /// <summary>The output topic template, <c>{seq}</c> replaced by the sequence id.</summary>
     public string OutputTopic { get; init; } = "sensors/{seq}/pred";
 
@@ -132,6 +136,7 @@ public sealed record MqttSettings
             ConnectTimeout = section.GetTimeSpan("connect-timeout"),
             ReconnectMinBackoff = section.GetTimeSpan("reconnect-min-backoff"),
             ReconnectMaxBackoff = section.GetTimeSpan("reconnect-max-backoff"),
+            Fields = Formats.InputFields.FromConfig(merged),
             InputTopic = section.GetString("input-topic"),
             SequenceFrom = section.GetString("sequence-from").Trim().ToLowerInvariant() switch
             {

@@ -27,15 +27,7 @@ public static class MqttStream
     public static MqttRun Run(ActorSystem system, RecurrentModel model, StreamingSettings streaming, MqttSettings mqtt,
         Action<ObservationError>? onError = null, Flow<Prediction, Prediction, NotUsed>? beforeSink = null)
     {
-        ArgumentNullException.ThrowIfNull(system);
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(streaming);
-        ArgumentNullException.ThrowIfNull(mqtt);
-        mqtt.Validate();
-        if (mqtt.ReceiveMaximum > streaming.MaxInFlight)
-            throw new ArgumentException($"lstm-streams.mqtt.receive-maximum = {mqtt.ReceiveMaximum} is above lstm-streams.max-in-flight = {streaming.MaxInFlight}: " +
-                "lower it (or raise max-in-flight), so that every message the broker may send can be admitted.", nameof(mqtt));
-
+        MqttEnds.Check(system, model, streaming, mqtt);
         var acknowledgements = new InputAcknowledgements(mqtt);
         var report = onError ?? (_ => { });
         var flow = LstmStream.Create(system, model, streaming, error =>

@@ -99,15 +99,17 @@ internal static class RunCommand
         InputFormat inputFormat;
         OutputFormat outputFormat;
         InputFields fields;
+        Mqtt.MqttSettings? mqtt = null;
+        bool mqttIn = MqttRunner.IsAddress(options.Input), mqttOut = MqttRunner.IsAddress(options.Output);
         try
         {
             (config, settings) = readSettings();
             settings = SharedOptions.WithStoreFor(settings, options.Model);
-            if (MqttRunner.IsAddress(options.Input) || MqttRunner.IsAddress(options.Output))
-                return ExecuteMqtt(loaded, config, settings, MqttRunner.Settings(config, options.Input, options.Output), options.Errors);
+            fields = options.Fields(config, loaded);
+            if (mqttIn || mqttOut) mqtt = MqttRunner.Settings(config, options.Input, options.Output) with { Fields = fields };
+            if (mqttIn && mqttOut) return ExecuteMqtt(loaded, config, settings, mqtt!, options.Errors);
             inputFormat = FileInput.Guess(options.Input, options.Format);
             outputFormat = FileInput.GuessOutput(options.Output, options.OutputFormat);
-            fields = options.Fields(config, loaded);
         }
         catch (ArgumentException e)
         {
@@ -127,10 +129,10 @@ internal static class RunCommand
         }
 
         using var errorsOwner = errorWriter;
-        ObservationReader reader;
+        ObservationReader? reader = null;
         try
         {
-            reader = FileInput.Open(options.Input, inputFormat, fields, loaded.InputSize, errorWriter.Write, notice => Console.Error.WriteLine($"note: {notice}"));
+            if (!mqttIn) reader = FileInput.Open(options.Input, inputFormat, fields, loaded.InputSize, errorWriter.Write, notice => Console.Error.WriteLine($"note: {notice}"));
         }
         catch (InvalidDataException e)
         {
@@ -143,15 +145,16 @@ internal static class RunCommand
             return 3;
         }
 
-        PredictionWriter predictions;
+        PredictionWriter? predictions = null;
         try
         {
-            predictions = new PredictionWriter(options.Output == "-" ? Console.OpenStandardOutput() : FileInput.CreateOutput(options.Output), outputFormat, loaded.OutputSize,
-                ownsStream: options.Output != "-");
+            if (!mqttOut)
+                predictions = new PredictionWriter(options.Output == "-" ? Console.OpenStandardOutput() : FileInput.CreateOutput(options.Output), outputFormat, loaded.OutputSize,
+                    ownsStream: options.Output != "-");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            reader.Dispose();
+            reader?.Dispose();
             Console.Error.WriteLine($"error: output '{options.Output}' cannot be written: {e.Message} Check the path given with --output.");
             return 4;
         }
@@ -175,8 +178,10 @@ internal static class RunCommand
         });
         try
         {
-            var summary = StreamRunner.Run(system, loaded, settings, FileInput.Source(reader, LstmStream.MaxGroupSize(settings)), predictions, errorWriter,
-                Progress.ForStderrIfTerminal("run"), cancel.Token, () => reader.Errors);
+            if (mqttIn) return MqttRunner.Run(system, loaded, settings, mqtt!, errorWriter, Progress.ForStderrIfTerminal("run"), cancel.Token, predictions, options.Output == "-" ? "stdout" : options.Output);
+            if (mqttOut) return MqttRunner.RunFromFile(system, loaded, settings, mqtt!, reader!.Groups(LstmStream.MaxGroupSize(settings)), errorWriter, Progress.ForStderrIfTerminal("run"), cancel.Token);
+            var summary = StreamRunner.Run(system, loaded, settings, reader!.Groups(LstmStream.MaxGroupSize(settings)), predictions!, errorWriter,
+                Progress.ForStderrIfTerminal("run"), cancel.Token, () => reader!.Errors);
             if (!Console.IsErrorRedirected)
             {
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -1,6 +1,3 @@
-using Akka;
-using Akka.Streams;
-using Akka.Streams.Dsl;
 using LstmStreams.Formats;
 using LstmStreams.Pipeline;
 
@@ -99,22 +96,6 @@ internal static class FileInput
 
         return csv;
     }
-
-    /// <summary>
-    /// The reader's observations as a source of groups. Chunks of whole lines are read on the blocking-IO
-    /// dispatcher (a read may block on an idle pipe) and parsed on the thread pool, up to one chunk per core at
-    /// once, their groups kept in input order (so each sequence's order is kept). A chunk holds the lines ready
-    /// when it was read, so a live pipe's lines go on at once.
-    /// </summary>
-    public static Source<IReadOnlyList<Observation>, NotUsed> Source(ObservationReader reader, int maxGroup) =>
-        Akka.Streams.Dsl.Source.UnfoldResource<LineChunk, ObservationReader>(
-                () => reader,
-                r => r.ReadChunk() is { } chunk ? Akka.Util.Option<LineChunk>.Create(chunk) : Akka.Util.Option<LineChunk>.None,
-                r => r.Dispose())
-            .WithAttributes(ActorAttributes.CreateDispatcher("akka.stream.default-blocking-io-dispatcher"))
-            .Async()
-            .SelectAsync(Environment.ProcessorCount, chunk => Task.Run(() => reader.Parse(chunk, maxGroup)))
-            .SelectMany<List<Observation[]>, IReadOnlyList<Observation>, NotUsed>(groups => groups);
 
     /// <summary>Creates (or truncates) an output file that others may read while it is written (tail -f), and its
     /// folder if it does not exist yet.</summary>

@@ -19,35 +19,77 @@ internal static class MqttRunner
     public static bool IsAddress(string address) =>
         address.StartsWith("mqtt://", StringComparison.OrdinalIgnoreCase) || address.StartsWith("mqtts://", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The MQTT settings: the config section, then the two addresses (which must name one broker).</summary>
+    /// <summary>The MQTT settings: the config section, then the addresses among <paramref name="input"/> and
+    /// <paramref name="output"/> (one of them may be a file; when both are addresses they must name one broker).</summary>
     /// <exception cref="ArgumentException">An address or a key is unusable; the message says which and why.</exception>
     public static MqttSettings Settings(Config config, string input, string output)
     {
-        if (!IsAddress(input) || !IsAddress(output))
-            throw new ArgumentException($"--input '{input}' and --output '{output}': MQTT needs both to be mqtt:// (or mqtts://) addresses, e.g. " +
-                "--input mqtt://127.0.0.1:1883/sensors/+/obs --output mqtt://127.0.0.1:1883/sensors/{seq}/pred.");
-        var (inTls, inHost, inPort, inTopic) = Parse(input, "--input");
-        var (outTls, outHost, outPort, outTopic) = Parse(output, "--output");
-        if (inTls != outTls || !string.Equals(inHost, outHost, StringComparison.OrdinalIgnoreCase) || inPort != outPort)
-            throw new ArgumentException($"--input '{input}' and --output '{output}' name different brokers: use one broker for both.");
-        var settings = MqttSettings.FromConfig(config) with { Host = inHost, Port = inPort, InputTopic = inTopic, OutputTopic = outTopic };
-        if (inTls) settings = settings with { Tls = true };
+        if (!IsAddress(input) && !IsAddress(output))
+            throw new ArgumentException($"--input '{input}' and --output '{output}': neither is an mqtt:// (or mqtts://) address.");
+        var settings = MqttSettings.FromConfig(config);
+        (bool Tls, string Host, int Port)? broker = null;
+        foreach (var (address, option) in new[] { (input, "--input"), (output, "--output") })
+        {
+            if (!IsAddress(address)) continue;
+            var (tls, host, port, topic) = Parse(address, option);
+            if (broker is { } other && (other.Tls != tls || !string.Equals(other.Host, host, StringComparison.OrdinalIgnoreCase) || other.Port != port))
+                throw new ArgumentException($"--input '{input}' and --output '{output}' name different brokers: use one broker for both.");
+            broker = (tls, host, port);
+            settings = option == "--input" ? settings with { InputTopic = topic } : settings with { OutputTopic = topic };
+        }
+
+        settings = settings with { Host = broker!.Value.Host, Port = broker.Value.Port };
+        if (broker.Value.Tls) settings = settings with { Tls = true };
         settings.Validate();
         return settings;
     }
 
+    /// <summary>
+    /// <c>--input FILE|- --output mqtt://…</c>: publishes a prediction per observation (QoS 1) and returns once the
+    /// input has ended and the broker has acknowledged every publish (0), or after Ctrl-C/SIGTERM once what was
+    /// read is published (0), or when the broker connection fails for good (3).
+    /// </summary>
+    public static int RunFromFile(Akka.Actor.ActorSystem system, RecurrentModel model, StreamingSettings streaming, MqttSettings mqtt,
+        Akka.Streams.Dsl.Source<IReadOnlyList<Pipeline.Observation>, Akka.NotUsed> groups, JsonlWriter errors, Progress? progress, CancellationToken cancel)
+    {
+        var (metrics, stop, published) = MqttEnds.FromGroups(system, model, streaming, mqtt, groups, errors.Write);
+        using var registration = cancel.Register(stop.Shutdown);
+        progress?.Start(() => (metrics.Emitted, metrics.MeanBatchSize, metrics.LiveSequences));
+        try
+        {
+            published.Wait();
+            return 0;
+        }
+        catch (AggregateException e)
+        {
+            Console.Error.WriteLine($"error: publishing to {(mqtt.Tls ? "mqtts" : "mqtt")}://{mqtt.Host}:{mqtt.Port}/{mqtt.OutputTopic} failed: {e.GetBaseException().Message}");
+            return 3;
+        }
+        finally
+        {
+            progress?.Stop();
+            errors.Flush();
+        }
+    }
+
     /// <summary>Runs until <paramref name="cancel"/>; returns the exit code.</summary>
+    /// <remarks>With <paramref name="toFile"/>, predictions go there (written and flushed before their inputs are
+    /// acknowledged) instead of to the output topic.</remarks>
     public static int Run(Akka.Actor.ActorSystem system, RecurrentModel model, StreamingSettings streaming, MqttSettings mqtt, JsonlWriter errors,
-        Progress? progress, CancellationToken cancel)
+        Progress? progress, CancellationToken cancel, PredictionWriter? toFile = null, string? fileName = null)
     {
         long errorCount = 0;
-        var run = MqttStream.Run(system, model, streaming, mqtt, error =>
+        void OnError(Pipeline.ObservationError error)
         {
             Interlocked.Increment(ref errorCount);
             errors.Write(error);
-        });
+        }
+
+        var run = toFile is null ? MqttStream.Run(system, model, streaming, mqtt, OnError) : MqttEnds.ToWriter(system, model, streaming, mqtt, toFile, OnError);
         string broker = $"{(mqtt.Tls ? "mqtts" : "mqtt")}://{mqtt.Host}:{mqtt.Port}";
-        Console.Error.WriteLine($"listening on {broker}/{mqtt.InputTopic} -> {mqtt.OutputTopic} as {mqtt.ClientId}-in/-out (Ctrl-C to stop)");
+        Console.Error.WriteLine(toFile is null
+            ? $"listening on {broker}/{mqtt.InputTopic} -> {mqtt.OutputTopic} as {mqtt.ClientId}-in/-out (Ctrl-C to stop)"
+            : $"listening on {broker}/{mqtt.InputTopic} -> {fileName ?? "the output"} as {mqtt.ClientId}-in (Ctrl-C to stop)");
         progress?.Start(() => (run.Metrics.Emitted, run.Metrics.MeanBatchSize, run.Metrics.LiveSequences));
         int exit = 0;
         try

@@ -1,5 +1,8 @@
 using System.Buffers;
 using System.Text;
+using Akka;
+using Akka.Streams;
+using Akka.Streams.Dsl;
 using LstmStreams.Pipeline;
 
 namespace LstmStreams.Formats;
@@ -156,6 +159,25 @@ public sealed class ObservationReader : IDisposable
 
         if (group.Count > 0) groups.Add(group.ToArray());
         return groups;
+    }
+
+    /// <summary>
+    /// The input's observations as a source of groups (of at most <paramref name="maxGroup"/>; use
+    /// <see cref="LstmStream.MaxGroupSize"/>). Chunks are read on the blocking-IO dispatcher (a read may block on an
+    /// idle pipe) and parsed on the thread pool, up to one chunk per core at once, their groups kept in input
+    /// order, so each sequence's order is kept. The source disposes the reader when it ends.
+    /// </summary>
+    public Source<IReadOnlyList<Observation>, NotUsed> Groups(int maxGroup)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxGroup, 1);
+        return Source.UnfoldResource<LineChunk, ObservationReader>(
+                () => this,
+                r => r.ReadChunk() is { } chunk ? Akka.Util.Option<LineChunk>.Create(chunk) : Akka.Util.Option<LineChunk>.None,
+                r => r.Dispose())
+            .WithAttributes(ActorAttributes.CreateDispatcher("akka.stream.default-blocking-io-dispatcher"))
+            .Async()
+            .SelectAsync(Environment.ProcessorCount, chunk => Task.Run(() => Parse(chunk, maxGroup)))
+            .SelectMany<List<Observation[]>, IReadOnlyList<Observation>, NotUsed>(groups => groups);
     }
 
     private void Report(ObservationError error)
