@@ -94,9 +94,7 @@ public sealed class CsvObservations
         for (int i = 0; i < x.Length; i++)
         {
             var text = Text(line, fields[_features[i]]);
-            // Utf8Parser reads the plain forms fast; float.TryParse the rest (spaces, NaN, Infinity).
-            if (!(System.Buffers.Text.Utf8Parser.TryParse(text, out x[i], out int consumed) && consumed == text.Length)
-                && !float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out x[i]))
+            if (!Float32Text.TryParse(text, out x[i]))
                 return ParsedLine.Bad(position, seq, $"column \"{_columnNames[_features[i]]}\" (\"{Encoding.UTF8.GetString(text)}\") is not a number.");
             if (float.IsInfinity(x[i]) && !text.ContainsAny("iI"u8))
                 return ParsedLine.Bad(position, seq, $"column \"{_columnNames[_features[i]]}\" = {Encoding.UTF8.GetString(text)} is beyond float32's range (±3.4e38): scale the input.");

@@ -15,7 +15,7 @@ namespace LstmStreams.Formats;
 /// array, nothing else. Never throws for bad input: a bad line becomes an error record naming the field.
 /// An instance is not thread-safe (one per source); the static <c>Parse</c> methods use one per thread.
 /// </summary>
-public sealed class JsonlObservations
+public sealed partial class JsonlObservations
 {
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 8 };
     [ThreadStatic] private static JsonlObservations? t_default;
@@ -61,7 +61,11 @@ public sealed class JsonlObservations
     /// <param name="position">Its source position (line number), for the error record.</param>
     /// <param name="sequenceId">The sequence id to use instead of the object's id field (which may then be
     /// absent); null to require the id field.</param>
-    public ParsedLine Read(ReadOnlySpan<byte> utf8, long position, string? sequenceId = null)
+    public ParsedLine Read(ReadOnlySpan<byte> utf8, long position, string? sequenceId = null) =>
+        TryReadFast(utf8, position, sequenceId, out var fast) ? fast : ReadGeneral(utf8, position, sequenceId);
+
+    /// <summary>The general path: <see cref="Utf8JsonReader"/>, any valid JSON, every error named.</summary>
+    internal ParsedLine ReadGeneral(ReadOnlySpan<byte> utf8, long position, string? sequenceId = null)
     {
         string? seq = sequenceId;
         long? t = null;
@@ -223,7 +227,8 @@ public sealed class JsonlObservations
     };
 
     // A JSON number float32 cannot hold rounds to infinity (JSON has no literal for it).
-    private static bool TryReadFloat(ref Utf8JsonReader reader, out float value) => reader.TryGetSingle(out value) && float.IsFinite(value);
+    private static bool TryReadFloat(ref Utf8JsonReader reader, out float value) =>
+        (reader.ValueIsEscaped || reader.HasValueSequence ? reader.TryGetSingle(out value) : Float32Text.TryParseJsonNumber(reader.ValueSpan, out value)) && float.IsFinite(value);
 
     private static FormatException OutOfRange(ref Utf8JsonReader reader, string name)
     {
