@@ -182,8 +182,10 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
 
     private void SweepIdle()
     {
-        // Released actors not needed since the last sweep stop: the pool keeps about one sweep's worth of reuse.
-        for (int surplus = _released.Count - _reusedSinceSweep; surplus > 0; surplus--) _released.Pop().Tell(RetireSequence.Instance, Self);
+        // Half the released actors not needed since the last sweep stop: releases come in a burst after each sweep
+        // and new ids all the time, so a pool trimmed to the last interval's use ran dry before the next burst
+        // (1M-id churn: 335k actors created, 274-300k with half; 118-129k -> 145-158k obs/s in two pairs).
+        for (int surplus = (_released.Count - _reusedSinceSweep) / 2; surplus > 0; surplus--) _released.Pop().Tell(RetireSequence.Instance, Self);
         _reusedSinceSweep = 0;
         long now = Stopwatch.GetTimestamp();
         foreach (var (_, entity) in _entities)
