@@ -13,7 +13,7 @@ namespace LstmStreams.Sequences;
 /// (<see cref="StopSequence"/>) and <see cref="SequenceStopped"/> name its sequence, so the region keeps one
 /// map, id → entity, and checks that the actor is still that entry's. A sequence actor that passivated may
 /// hand itself back (<see cref="SequenceReleased"/>) instead of stopping: the region gives it the next new id
-/// (no actor created, none stopped) and stops those not needed within a sweep interval (<see cref="RetireSequence"/>).
+/// (no actor created, none stopped); each sweep stops half of those not reused since the previous one (<see cref="RetireSequence"/>).
 /// </summary>
 public sealed class SequenceRegion : UntypedActor, IWithTimers
 {
