@@ -22,6 +22,10 @@ internal static class ChurnBench
     /// when the machine is slow for a moment (which would turn the steady state into churn).</summary>
     public static EndToEndResult WithSteadyState(EndToEndResult churn, ActorSystem system, RecurrentModel model, StreamingSettings settings, Workload workload, double? rate, TimeSpan? limit)
     {
+        // The churn run's keeper may still be writing the states of its last sequences (the stream waits 30 s at
+        // most): that would run inside the steady state's measured window.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (churn.StoreFigures is { Pending: > 0 } && waited.Elapsed < TimeSpan.FromMinutes(5)) Thread.Sleep(100);
         var steady = new Workload(workload.Active, workload.Order.Length, model.InputSize);
         Console.Error.WriteLine($"bench e2e: steady state of {workload.Active:N0} live sequences, for the churn ratio");
         var result = EndToEndBench.Run(system, model, settings, steady, rate, limit, warmUp: true, Console.Error);

@@ -125,6 +125,7 @@ public sealed class SnapshotKeeperLoadTests : Akka.TestKit.Xunit2.TestKit
         var failing = store.LastSender;
         store.ExpectMsg<LoadLatestSnapshots>();
         failing.Tell(new Status.Failure(new InvalidOperationException("database is locked"))); // the keeper pauses
+        AwaitCondition(() => metrics.Failures == 1); // before the other query's answer, which would start c's
         store.Reply(new LatestSnapshotsLoaded([default]));
         Assert.Equal("b", ExpectMsg<SequenceLoaded>().SequenceId);
 
