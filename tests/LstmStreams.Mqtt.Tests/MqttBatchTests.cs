@@ -10,34 +10,8 @@ using MQTTnet.Formatter;
 namespace LstmStreams.Mqtt.Tests;
 
 /// <summary>Many observations per message in, batched predictions out, and MQTT 3.1.1, against a real Mosquitto.</summary>
-public sealed class MqttBatchTests : IDisposable
+public sealed class MqttBatchTests() : BrokerTests("mqtt-batch-tests")
 {
-    private static readonly string Fixtures = Path.Combine(AppContext.BaseDirectory, "fixtures", "pytorch");
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private static readonly StreamingSettings Streaming = StreamingSettings.Default with { MaxBatchSize = 16, MaxInFlight = 256 };
-    private readonly MosquittoBroker _broker = new();
-    private readonly ActorSystem _system = ActorSystem.Create("mqtt-batch-tests", "akka.loglevel = WARNING");
-    private readonly RecurrentModel _model = ModelLoader.Load(Path.Combine(Fixtures, "lstm_2l_head_sigmoid.safetensors"));
-
-    public void Dispose()
-    {
-        _system.Terminate().Wait(TimeSpan.FromSeconds(10));
-        _broker.Dispose();
-    }
-
-    private MqttSettings Settings(string name) => new()
-    {
-        Port = _broker.Port,
-        ClientId = "lstm-" + name,
-        ReceiveMaximum = 100,
-        MaxPublishesInFlight = 100,
-        ReconnectMaxBackoff = TimeSpan.FromMilliseconds(500),
-    };
-
-    private static string[] InterleavedLines() => File.ReadAllLines(Path.Combine(Fixtures, "interleaved.jsonl"));
-
-    private static Dictionary<string, List<(long T, float[] Y)>> InterleavedExpected() =>
-        LstmStreams.Tests.Shared.PredictionFiles.Read(Path.Combine(Fixtures, "interleaved_expected.jsonl"));
 
     [Theory]
     [InlineData("array")]

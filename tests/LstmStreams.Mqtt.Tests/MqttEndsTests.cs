@@ -9,36 +9,15 @@ using LstmStreams.Settings;
 namespace LstmStreams.Mqtt.Tests;
 
 /// <summary>A broker at one end only, against a real Mosquitto: MQTT in → file out, file in → MQTT out.</summary>
-public sealed class MqttEndsTests : IDisposable
+public sealed class MqttEndsTests() : BrokerTests("mqtt-ends-tests")
 {
-    private static readonly string Fixtures = Path.Combine(AppContext.BaseDirectory, "fixtures", "pytorch");
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private static readonly StreamingSettings Streaming = StreamingSettings.Default with { MaxBatchSize = 16, MaxInFlight = 256 };
-    private readonly MosquittoBroker _broker = new();
-    private readonly ActorSystem _system = ActorSystem.Create("mqtt-ends-tests", "akka.loglevel = WARNING");
-    private readonly RecurrentModel _model = ModelLoader.Load(Path.Combine(Fixtures, "lstm_2l_head_sigmoid.safetensors"));
     private readonly string _folder = Directory.CreateTempSubdirectory("lstm-streams-ends-").FullName;
 
-    public void Dispose()
+    public override void Dispose()
     {
-        _system.Terminate().Wait(TimeSpan.FromSeconds(10));
-        _broker.Dispose();
+        base.Dispose();
         Directory.Delete(_folder, recursive: true);
     }
-
-    private MqttSettings Settings(string name) => new()
-    {
-        Port = _broker.Port,
-        ClientId = "lstm-" + name,
-        ReceiveMaximum = 100,
-        MaxPublishesInFlight = 100,
-        ReconnectMaxBackoff = TimeSpan.FromMilliseconds(500),
-    };
-
-    private static string[] InterleavedLines() => File.ReadAllLines(Path.Combine(Fixtures, "interleaved.jsonl"));
-
-    private static Dictionary<string, List<(long T, float[] Y)>> InterleavedExpected() =>
-        LstmStreams.Tests.Shared.PredictionFiles.Read(Path.Combine(Fixtures, "interleaved_expected.jsonl"));
 
     private static int LinesIn(string path)
     {

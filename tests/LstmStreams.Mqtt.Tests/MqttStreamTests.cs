@@ -11,29 +11,8 @@ using LstmStreams.Settings;
 namespace LstmStreams.Mqtt.Tests;
 
 /// <summary>The MQTT source and sink against a real Mosquitto broker, checked with PyTorch's numbers.</summary>
-public sealed class MqttStreamTests : IDisposable
+public sealed class MqttStreamTests() : BrokerTests("mqtt-tests")
 {
-    private static readonly string Fixtures = Path.Combine(AppContext.BaseDirectory, "fixtures", "pytorch");
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private static readonly StreamingSettings Streaming = StreamingSettings.Default with { MaxBatchSize = 16, MaxInFlight = 256 };
-    private readonly MosquittoBroker _broker = new();
-    private readonly ActorSystem _system = ActorSystem.Create("mqtt-tests", "akka.loglevel = WARNING");
-    private readonly RecurrentModel _model = ModelLoader.Load(Path.Combine(Fixtures, "lstm_2l_head_sigmoid.safetensors"));
-
-    public void Dispose()
-    {
-        _system.Terminate().Wait(TimeSpan.FromSeconds(10));
-        _broker.Dispose();
-    }
-
-    private MqttSettings Settings(string name) => new()
-    {
-        Port = _broker.Port,
-        ClientId = "lstm-" + name,
-        ReceiveMaximum = 100,
-        MaxPublishesInFlight = 100,
-        ReconnectMaxBackoff = TimeSpan.FromMilliseconds(500),
-    };
 
     [Fact]
     public async Task Predictions_read_back_over_MQTT_equal_PyTorch_outputs_on_interleaved_sequences()
