@@ -34,20 +34,13 @@ public static class MqttEnds
         Check(system, model, streaming, mqtt);
         var acknowledgements = new InputAcknowledgements(mqtt);
         var report = onError ?? (_ => { });
-        int group = LstmStream.MaxGroupSize(streaming);
         var flow = LstmStream.CreateGrouped(system, model, streaming, error =>
         {
             report(error);
             acknowledgements.Fail(error);
         });
         var (((source, killSwitch), metrics), written) = Source.FromGraph(new MqttObservationSource(mqtt, acknowledgements, report))
-            .ViaMaterialized(KillSwitches.Single<Observation>(), Keep.Both)
-            .Batch(group, o => new List<Observation>(Math.Min(group, 16)) { o }, (list, o) =>
-            {
-                list.Add(o);
-                return list;
-            })
-            .Select(list => (IReadOnlyList<Observation>)list)
+            .ViaMaterialized(KillSwitches.Single<IReadOnlyList<Observation>>(), Keep.Both)
             .ViaMaterialized(flow, Keep.Both)
             .ToMaterialized(Sink.ForEach<IReadOnlyList<Prediction>>(batch =>
             {

@@ -24,7 +24,7 @@ namespace LstmStreams.Mqtt;
 /// Never completes by itself; cancel it (a kill switch) to stop. The materialized <see cref="MqttSourceStatus"/>
 /// says when the subscription is in place and when the connection has closed.
 /// </summary>
-public sealed class MqttObservationSource : GraphStageWithMaterializedValue<SourceShape<Observation>, MqttSourceStatus>
+public sealed class MqttObservationSource : GraphStageWithMaterializedValue<SourceShape<IReadOnlyList<Observation>>, MqttSourceStatus>
 {
     private readonly MqttSettings _settings;
     private readonly InputAcknowledgements _acknowledgements;
@@ -47,14 +47,14 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
         _acknowledgements = acknowledgements;
         _onError = onError ?? (_ => { });
         _drainTimeout = drainTimeout ?? TimeSpan.FromSeconds(5);
-        Shape = new SourceShape<Observation>(Out);
+        Shape = new SourceShape<IReadOnlyList<Observation>>(Out);
     }
 
     /// <summary>Observations, each with its message's position.</summary>
-    public Outlet<Observation> Out { get; } = new("MqttObservationSource.out");
+    public Outlet<IReadOnlyList<Observation>> Out { get; } = new("MqttObservationSource.out");
 
     /// <inheritdoc />
-    public override SourceShape<Observation> Shape { get; }
+    public override SourceShape<IReadOnlyList<Observation>> Shape { get; }
 
     /// <inheritdoc />
     protected override Attributes InitialAttributes { get; } = Attributes.CreateName("mqtt-observations");
@@ -78,6 +78,7 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
         private readonly Queue<Arrival> _buffer = new();
         private readonly ConcurrentQueue<Arrival> _arrivals = new(); // from MQTTnet's task to the stage
         private readonly List<Range> _elements = new(); // MQTTnet hands messages over one at a time
+        private const int MaxGroup = 256; // observations a push carries at most (the runtime splits larger groups anyway)
         private int _next; // the next observation of the buffer's head, when it carries many
         private MqttConnection? _connection;
         private Action? _arrived;
@@ -233,9 +234,12 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
             if (IsAvailable(_stage.Out)) OnPull();
         }
 
+        /// <summary>Pushes every observation buffered now, up to <see cref="MaxGroup"/>, as one group: the messages
+        /// that arrived while downstream was busy cross to the runtime as one element, not one each.</summary>
         private void OnPull()
         {
-            while (_buffer.TryPeek(out var arrival))
+            List<Observation>? group = null;
+            while (_buffer.TryPeek(out var arrival) && (group is null || group.Count < MaxGroup))
             {
                 if (arrival.Generation != _connection!.Generation)
                 {
@@ -244,30 +248,28 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
                     continue;
                 }
 
+                group ??= new List<Observation>(Math.Min(MaxGroup, arrival.Many?.Count ?? 16));
                 if (arrival.Single is { } single)
                 {
                     _buffer.Dequeue();
-                    Emit(single);
-                    return;
+                    group.Add(single);
+                    continue;
                 }
 
                 var many = arrival.Many!;
-                var observation = many[_next++];
+                int take = Math.Min(many.Count - _next, MaxGroup - group.Count);
+                for (int i = 0; i < take; i++) group.Add(many[_next + i]);
+                _next += take;
                 if (_next == many.Count)
                 {
                     _buffer.Dequeue();
                     _next = 0;
                 }
-
-                Emit(observation);
-                return;
             }
-        }
 
-        private void Emit(Observation observation)
-        {
-            _lastEmitted = observation.Position;
-            Push(_stage.Out, observation);
+            if (group is null) return;
+            _lastEmitted = group[^1].Position;
+            Push(_stage.Out, group);
         }
     }
 }

@@ -30,14 +30,15 @@ public static class MqttStream
         MqttEnds.Check(system, model, streaming, mqtt);
         var acknowledgements = new InputAcknowledgements(mqtt);
         var report = onError ?? (_ => { });
-        var flow = LstmStream.Create(system, model, streaming, error =>
+        var flow = LstmStream.CreateGrouped(system, model, streaming, error =>
         {
             report(error);
             acknowledgements.Fail(error);
         });
         var (((source, killSwitch), metrics), published) = Source.FromGraph(new MqttObservationSource(mqtt, acknowledgements, report))
-            .ViaMaterialized(KillSwitches.Single<Observation>(), Keep.Both)
+            .ViaMaterialized(KillSwitches.Single<IReadOnlyList<Observation>>(), Keep.Both)
             .ViaMaterialized(flow, Keep.Both)
+            .SelectMany(batch => batch)
             .Via(beforeSink ?? Flow.Create<Prediction>())
             .ToMaterialized(Sink.FromGraph(new MqttPredictionSink(mqtt, acknowledgements)), Keep.Both)
             .Run(system.Materializer());
