@@ -18,7 +18,7 @@ namespace LstmStreams.Mqtt;
 internal sealed class OutboundMessage
 {
     private readonly ArrayBufferWriter<byte> _payload = new(256);
-    private readonly Utf8JsonWriter _writer;
+    private bool _asArray;
     private readonly Action _onCompleted;
     private readonly Action<OutboundMessage> _done;
     private long[] _positions = new long[1];
@@ -27,7 +27,6 @@ internal sealed class OutboundMessage
     /// <param name="done">Called (on the thread that completed the publish) once the publish has an outcome.</param>
     public OutboundMessage(Action<OutboundMessage> done)
     {
-        _writer = new Utf8JsonWriter(_payload, JsonlWriter.Options);
         _done = done;
         _onCompleted = OnCompleted;
     }
@@ -60,8 +59,8 @@ internal sealed class OutboundMessage
         Count = 0;
         OpenedTicks = nowTicks;
         _payload.ResetWrittenCount();
-        _writer.Reset(_payload);
-        if (asArray) _writer.WriteStartArray();
+        _asArray = asArray;
+        if (asArray) _payload.Write("["u8);
     }
 
     /// <summary>Adds one prediction's object to the payload.</summary>
@@ -70,14 +69,14 @@ internal sealed class OutboundMessage
         if (Count == _positions.Length) Array.Resize(ref _positions, Count * 2);
         if (Count == 0) FirstSequenceId = prediction.SequenceId;
         _positions[Count++] = prediction.Position;
-        JsonlWriter.WritePrediction(_writer, prediction);
+        if (_asArray && Count > 1) _payload.Write(","u8);
+        PredictionText.WriteJson(_payload, prediction);
     }
 
     /// <summary>Ends the payload (the array, when one was started).</summary>
     public void Close(bool asArray)
     {
-        if (asArray) _writer.WriteEndArray();
-        _writer.Flush();
+        if (asArray) _payload.Write("]"u8);
     }
 
     /// <summary>The MQTT message to publish (QoS 1); the payload is this instance's buffer, valid until it is reused.</summary>

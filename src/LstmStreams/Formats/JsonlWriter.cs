@@ -4,10 +4,9 @@ using LstmStreams.Pipeline;
 namespace LstmStreams.Formats;
 
 /// <summary>
-/// Writes predictions and error records as JSON lines: <c>{"seq": "sensor/17", "t": 1700000000, "y": [0.93, 0.01]}</c>
-/// and <c>{"position": 12, "seq": "sensor/17", "error": "…"}</c>. Floats are written in their shortest
-/// round-trip form (a non-finite output as the string "NaN", "Infinity" or "-Infinity").
-/// Thread-safe; flushes on <see cref="Dispose"/>.
+/// Writes error records as JSON lines: <c>{"position": 12, "seq": "sensor/17", "error": "…", "kind": "invalid"}</c>
+/// (predictions go through <see cref="PredictionWriter"/>). Thread-safe: the parsing threads and the compute stage
+/// report into one; flushes on <see cref="Dispose"/>.
 /// </summary>
 public sealed class JsonlWriter : IDisposable
 {
@@ -25,16 +24,6 @@ public sealed class JsonlWriter : IDisposable
         _writer = new Utf8JsonWriter(_stream, Options);
     }
 
-    /// <summary>Writes one prediction line.</summary>
-    public void Write(Prediction prediction)
-    {
-        lock (_gate)
-        {
-            WritePrediction(_writer, prediction);
-            EndLine();
-        }
-    }
-
     /// <summary>Writes one error record line.</summary>
     public void Write(ObservationError error)
     {
@@ -43,24 +32,6 @@ public sealed class JsonlWriter : IDisposable
             WriteError(_writer, error);
             EndLine();
         }
-    }
-
-    /// <summary>Writes one prediction as a JSON object, <c>{"seq", "t", "y"}</c>: a line of this writer, or a
-    /// message payload of another sink (MQTT).</summary>
-    public static void WritePrediction(Utf8JsonWriter writer, Prediction prediction)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("seq"u8, prediction.SequenceId);
-        writer.WriteNumber("t"u8, prediction.T);
-        writer.WriteStartArray("y"u8);
-        foreach (float y in prediction.Y)
-        {
-            // JSON has no NaN or Infinity: such an output (a model that overflowed) is written as a string.
-            if (float.IsFinite(y)) writer.WriteNumberValue(y);
-            else writer.WriteStringValue(y.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-        writer.WriteEndArray();
-        writer.WriteEndObject();
     }
 
     /// <summary>Writes one error record as a JSON object, <c>{"position", "seq", "error"}</c>.</summary>

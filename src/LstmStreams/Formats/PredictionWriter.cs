@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using LstmStreams.Pipeline;
 
 namespace LstmStreams.Formats;
@@ -18,23 +16,19 @@ public enum OutputFormat
 }
 
 /// <summary>
-/// Writes predictions as JSONL or CSV, a batch at a time: each batch is formatted into one reused UTF-8 buffer
-/// (<see cref="IUtf8SpanFormattable"/>, no string or object per prediction) and written with one call. Floats are
-/// written in their shortest form that reads back as the same float32; a non-finite output (a model that
-/// overflowed) as <c>"NaN"</c>, <c>"Infinity"</c> or <c>"-Infinity"</c> (a JSON string; bare in CSV).
+/// Writes predictions as JSONL or CSV lines (<see cref="PredictionText"/>), a batch at a time: each batch is
+/// formatted into one reused UTF-8 buffer and written with one call once 64 KB are waiting.
 /// Thread-safe (a timer may <see cref="Flush"/> while the sink writes); flushes on <see cref="Dispose"/>.
 /// </summary>
 public sealed class PredictionWriter : IDisposable
 {
     private const int FlushBytes = 1 << 16;
-    private static readonly JavaScriptEncoder Escaper = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
     private readonly Stream _stream;
     private readonly bool _ownsStream;
     private readonly OutputFormat _format;
     private readonly Func<Prediction, bool>? _filter;
     private readonly object _gate = new();
-    private byte[] _buffer = new byte[FlushBytes * 2];
-    private int _length;
+    private readonly ArrayBufferWriter<byte> _buffer = new(FlushBytes * 2);
 
     /// <summary>Writes to <paramref name="stream"/>.</summary>
     /// <param name="stream">The output.</param>
@@ -50,7 +44,7 @@ public sealed class PredictionWriter : IDisposable
         {
             var header = new StringBuilder("seq,t");
             for (int i = 0; i < outputs; i++) header.Append(CultureInfo.InvariantCulture, $",y{i}");
-            Append(Encoding.UTF8.GetBytes(header.Append('\n').ToString()));
+            _buffer.Write(Encoding.UTF8.GetBytes(header.Append('\n').ToString()));
         }
     }
 
@@ -63,7 +57,7 @@ public sealed class PredictionWriter : IDisposable
         lock (_gate)
         {
             for (int i = 0; i < predictions.Count; i++) Format(predictions[i]);
-            if (_length >= FlushBytes) WriteBuffer();
+            if (_buffer.WrittenCount >= FlushBytes) WriteBuffer();
         }
     }
 
@@ -73,7 +67,7 @@ public sealed class PredictionWriter : IDisposable
         lock (_gate)
         {
             Format(prediction);
-            if (_length >= FlushBytes) WriteBuffer();
+            if (_buffer.WrittenCount >= FlushBytes) WriteBuffer();
         }
     }
 
@@ -98,93 +92,16 @@ public sealed class PredictionWriter : IDisposable
     {
         if (_filter is not null && !_filter(p)) return;
         Written++;
-        // Room for the id (3 bytes a char at most, 6 when escaped), t and every y (at most ~16 bytes each).
-        Reserve(p.SequenceId.Length * 6 + p.Y.Length * 20 + 64);
-        if (_format == OutputFormat.Jsonl)
-        {
-            Append("{\"seq\":\""u8);
-            AppendJsonText(p.SequenceId);
-            Append("\",\"t\":"u8);
-            AppendNumber(p.T);
-            Append(",\"y\":["u8);
-            for (int i = 0; i < p.Y.Length; i++)
-            {
-                if (i > 0) Append(","u8);
-                float y = p.Y[i];
-                if (float.IsFinite(y)) AppendNumber(y);
-                else
-                {
-                    Append("\""u8);
-                    AppendNumber(y);
-                    Append("\""u8);
-                }
-            }
-
-            Append("]}\n"u8);
-        }
-        else
-        {
-            AppendCsvText(p.SequenceId);
-            Append(","u8);
-            AppendNumber(p.T);
-            for (int i = 0; i < p.Y.Length; i++)
-            {
-                Append(","u8);
-                AppendNumber(p.Y[i]);
-            }
-
-            Append("\n"u8);
-        }
-    }
-
-    private void AppendJsonText(string text)
-    {
-        int written = Encoding.UTF8.GetBytes(text, _buffer.AsSpan(_length));
-        var utf8 = _buffer.AsSpan(_length, written);
-        if (Escaper.FindFirstCharacterToEncodeUtf8(utf8) < 0)
-        {
-            _length += written;
-            return;
-        }
-
-        Append(JsonEncodedText.Encode(text, Escaper).EncodedUtf8Bytes); // quotes, backslashes, control characters: rare
-    }
-
-    private void AppendCsvText(string text)
-    {
-        if (text.AsSpan().IndexOfAny(",\"\r\n") < 0)
-        {
-            _length += Encoding.UTF8.GetBytes(text, _buffer.AsSpan(_length));
-            return;
-        }
-
-        Append(Encoding.UTF8.GetBytes("\"" + text.Replace("\"", "\"\"") + "\""));
-    }
-
-    private void AppendNumber<T>(T value) where T : IUtf8SpanFormattable
-    {
-        if (!value.TryFormat(_buffer.AsSpan(_length), out int written, default, CultureInfo.InvariantCulture))
-            throw new InvalidOperationException("prediction buffer too small"); // Reserve leaves room for any number
-        _length += written;
-    }
-
-    private void Append(ReadOnlySpan<byte> utf8)
-    {
-        Reserve(utf8.Length);
-        utf8.CopyTo(_buffer.AsSpan(_length));
-        _length += utf8.Length;
-    }
-
-    private void Reserve(int bytes)
-    {
-        if (_length + bytes <= _buffer.Length) return;
-        Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + bytes));
+        if (_format == OutputFormat.Jsonl) PredictionText.WriteJson(_buffer, p);
+        else PredictionText.WriteCsv(_buffer, p);
+        _buffer.GetSpan(1)[0] = (byte)'\n';
+        _buffer.Advance(1);
     }
 
     private void WriteBuffer()
     {
-        if (_length == 0) return;
-        _stream.Write(_buffer, 0, _length);
-        _length = 0;
+        if (_buffer.WrittenCount == 0) return;
+        _stream.Write(_buffer.WrittenSpan);
+        _buffer.ResetWrittenCount();
     }
 }
