@@ -163,27 +163,6 @@ public sealed class ManagedKernelTests
         var x = RandomModels.Inputs(new Random(5), 64 * 8);
         var y = new float[64 * 3];
         for (int i = 0; i < 50; i++) kernel.Step(x, states, y); // warm up: JIT, worker thread started
-        // This thread's count: other tests allocate on theirs meanwhile. The worker runs the same item code the
-        // caller runs here; BenchmarkDotNet's memory diagnoser (docs/KERNEL.md) counts every thread.
-        // The count is not exact across a garbage collection (dotnet/coreclr#10207), which other tests running
-        // in parallel cause at any time: a window in which a GC ran is measured again, up to 5 windows. A step
-        // that allocates shows in every window, with or without a GC.
-        var windows = new List<string>();
-        for (int attempt = 0; attempt < 5; attempt++)
-        {
-            int collections = GC.CollectionCount(0);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 200; i++) kernel.Step(x, states, y);
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            bool collected = GC.CollectionCount(0) != collections;
-            windows.Add($"{allocated} B{(collected ? " (a GC ran)" : "")}");
-            if (!collected)
-            {
-                Assert.True(allocated == 0, $"200 steps allocated {allocated} bytes; windows: {string.Join(", ", windows)}");
-                return;
-            }
-        }
-
-        Assert.Fail($"a GC ran during every window of 200 steps, so allocation could not be measured; windows: {string.Join(", ", windows)}");
+        Allocations.AssertNone(() => kernel.Step(x, states, y));
     }
 }

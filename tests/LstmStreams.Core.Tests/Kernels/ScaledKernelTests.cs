@@ -148,23 +148,6 @@ public sealed class ScaledKernelTests
         var x = RawInputs(new Random(5), 64);
         var y = new float[64 * 2];
         for (int i = 0; i < 50; i++) kernel.Step(x, states, y); // warm up
-        // As in ManagedKernelTests: a window in which a GC ran is measured again (the count is not exact across one).
-        var windows = new List<string>();
-        for (int attempt = 0; attempt < 5; attempt++)
-        {
-            int collections = GC.CollectionCount(0);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 200; i++) kernel.Step(x, states, y);
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            bool collected = GC.CollectionCount(0) != collections;
-            windows.Add($"{allocated} B{(collected ? " (a GC ran)" : "")}");
-            if (!collected)
-            {
-                Assert.True(allocated == 0, $"200 steps allocated {allocated} bytes; windows: {string.Join(", ", windows)}");
-                return;
-            }
-        }
-
-        Assert.Fail($"a GC ran during every window of 200 steps; windows: {string.Join(", ", windows)}");
+        Allocations.AssertNone(() => kernel.Step(x, states, y));
     }
 }
