@@ -31,17 +31,8 @@ public static class MqttEnds
         Action<ObservationError>? onError = null)
     {
         ArgumentNullException.ThrowIfNull(predictions);
-        Check(system, model, streaming, mqtt);
-        var acknowledgements = new InputAcknowledgements(mqtt);
-        var report = onError ?? (_ => { });
-        var flow = LstmStream.CreateGrouped(system, model, streaming, error =>
-        {
-            report(error);
-            acknowledgements.Fail(error);
-        });
-        var (((source, killSwitch), metrics), written) = Source.FromGraph(new MqttObservationSource(mqtt, acknowledgements, report))
-            .ViaMaterialized(KillSwitches.Single<IReadOnlyList<Observation>>(), Keep.Both)
-            .ViaMaterialized(flow, Keep.Both)
+        var (batches, acknowledgements) = Input(system, model, streaming, mqtt, onError);
+        var ((source, killSwitch, metrics), written) = batches
             .ToMaterialized(Sink.ForEach<IReadOnlyList<Prediction>>(batch =>
             {
                 predictions.Write(batch);
@@ -80,6 +71,29 @@ public static class MqttEnds
             .ToMaterialized(Sink.FromGraph(new MqttPredictionSink(mqtt, acknowledgements)), Keep.Both)
             .Run(system.Materializer());
         return (metrics, killSwitch, published);
+    }
+
+    /// <summary>
+    /// The input half every MQTT-in pipeline shares: the source (its observations in groups) → kill switch → the
+    /// runtime, whose error records (bad width, NaN, duplicates) complete their input messages; out come the
+    /// kernel batches. The sink that takes them must complete each prediction's position in the returned book.
+    /// </summary>
+    internal static (Source<IReadOnlyList<Prediction>, (MqttSourceStatus Source, UniqueKillSwitch Stop, PipelineMetrics Metrics)> Batches,
+        InputAcknowledgements Acknowledgements) Input(ActorSystem system, RecurrentModel model, StreamingSettings streaming, MqttSettings mqtt,
+        Action<ObservationError>? onError)
+    {
+        Check(system, model, streaming, mqtt);
+        var acknowledgements = new InputAcknowledgements(mqtt);
+        var report = onError ?? (_ => { });
+        var flow = LstmStream.CreateGrouped(system, model, streaming, error =>
+        {
+            report(error);
+            acknowledgements.Fail(error);
+        });
+        var batches = Source.FromGraph(new MqttObservationSource(mqtt, acknowledgements, report))
+            .ViaMaterialized(KillSwitches.Single<IReadOnlyList<Observation>>(), Keep.Both)
+            .ViaMaterialized(flow, (left, metrics) => (left.Item1, left.Item2, metrics));
+        return (batches, acknowledgements);
     }
 
     /// <summary>The arguments every MQTT pipeline needs, and max-in-flight room for receive-maximum.</summary>

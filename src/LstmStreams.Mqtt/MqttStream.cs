@@ -27,17 +27,8 @@ public static class MqttStream
     public static MqttRun Run(ActorSystem system, RecurrentModel model, StreamingSettings streaming, MqttSettings mqtt,
         Action<ObservationError>? onError = null, Flow<Prediction, Prediction, NotUsed>? beforeSink = null)
     {
-        MqttEnds.Check(system, model, streaming, mqtt);
-        var acknowledgements = new InputAcknowledgements(mqtt);
-        var report = onError ?? (_ => { });
-        var flow = LstmStream.CreateGrouped(system, model, streaming, error =>
-        {
-            report(error);
-            acknowledgements.Fail(error);
-        });
-        var (((source, killSwitch), metrics), published) = Source.FromGraph(new MqttObservationSource(mqtt, acknowledgements, report))
-            .ViaMaterialized(KillSwitches.Single<IReadOnlyList<Observation>>(), Keep.Both)
-            .ViaMaterialized(flow, Keep.Both)
+        var (predictions, acknowledgements) = MqttEnds.Input(system, model, streaming, mqtt, onError);
+        var ((source, killSwitch, metrics), published) = predictions
             .SelectMany(batch => batch)
             .Via(beforeSink ?? Flow.Create<Prediction>())
             .ToMaterialized(Sink.FromGraph(new MqttPredictionSink(mqtt, acknowledgements)), Keep.Both)

@@ -38,29 +38,6 @@ internal static class RunCommand
         return command;
     }
 
-    /// <summary>The live path: a broker in and out, until Ctrl-C or SIGTERM.</summary>
-    private static int ExecuteMqtt(Core.Model.RecurrentModel model, Akka.Configuration.Config config, Settings.StreamingSettings settings,
-        Mqtt.MqttSettings mqtt, string? errorsPath)
-    {
-        using var errorWriter = new JsonlWriter(errorsPath is null ? Console.OpenStandardError() : File.Create(errorsPath), ownsStream: errorsPath is not null);
-        var system = StreamRunner.CreateSystem(config); // terminated in finally, with a bound: a source blocked reading an idle pipe never stops
-        using var cancel = new CancellationTokenSource();
-        using var signals = MqttRunner.StopOnSignals(cancel);
-        try
-        {
-            return MqttRunner.Run(system, model, settings, mqtt, errorWriter, Progress.ForStderrIfTerminal("run"), cancel.Token);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
-        }
-        finally
-        {
-            system.Terminate().Wait(TimeSpan.FromSeconds(3)); // the stream is done; only a source blocked on an idle input may linger
-        }
-    }
-
     /// <summary>One line on what the store did, e.g. for the end of a run.</summary>
     internal static string StoreSummary(Settings.StreamingSettings settings, Pipeline.PipelineMetrics metrics)
     {
@@ -107,7 +84,6 @@ internal static class RunCommand
             settings = SharedOptions.WithStoreFor(settings, options.Model);
             fields = options.Fields(config, loaded);
             if (mqttIn || mqttOut) mqtt = MqttRunner.Settings(config, options.Input, options.Output) with { Fields = fields };
-            if (mqttIn && mqttOut) return ExecuteMqtt(loaded, config, settings, mqtt!, options.Errors);
             inputFormat = FileInput.Guess(options.Input, options.Format);
             outputFormat = FileInput.GuessOutput(options.Output, options.OutputFormat);
         }
@@ -178,6 +154,7 @@ internal static class RunCommand
         });
         try
         {
+            // A broker in: until Ctrl-C or SIGTERM, out to the broker too or to the file (predictions is null then).
             if (mqttIn) return MqttRunner.Run(system, loaded, settings, mqtt!, errorWriter, Progress.ForStderrIfTerminal("run"), cancel.Token, predictions, options.Output == "-" ? "stdout" : options.Output);
             if (mqttOut) return MqttRunner.RunFromFile(system, loaded, settings, mqtt!, reader!.Groups(LstmStream.MaxGroupSize(settings)), errorWriter, Progress.ForStderrIfTerminal("run"), cancel.Token);
             var summary = StreamRunner.Run(system, loaded, settings, reader!.Groups(LstmStream.MaxGroupSize(settings)), predictions!, errorWriter,

@@ -126,23 +126,6 @@ internal static class MqttRunner
         return exit;
     }
 
-    /// <summary>Cancels <paramref name="cancel"/> on Ctrl-C and on SIGTERM (a service manager's stop).</summary>
-    public static IDisposable StopOnSignals(CancellationTokenSource cancel)
-    {
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            cancel.Cancel();
-        }
-
-        var registrations = new[]
-        {
-            PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop),
-            PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop),
-        };
-        return new Registrations(registrations);
-    }
-
     private static (bool Tls, string Host, int Port, string Topic) Parse(string address, string option)
     {
         bool tls = address.StartsWith("mqtts://", StringComparison.OrdinalIgnoreCase);
@@ -162,13 +145,5 @@ internal static class MqttRunner
         host = host.Trim('[', ']');
         if (host.Length == 0) throw new ArgumentException($"{option} '{address}' names no host.");
         return (tls, host, port, topic);
-    }
-
-    private sealed class Registrations(PosixSignalRegistration[] registrations) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (var registration in registrations) registration.Dispose();
-        }
     }
 }

@@ -49,9 +49,6 @@ public sealed class ObservationReader : IDisposable
         _buffer = ArrayPool<byte>.Shared.Rent(readBytes);
     }
 
-    /// <summary>Lines read so far (empty ones included).</summary>
-    public long Lines => Volatile.Read(ref _position);
-
     /// <summary>Lines that became error records so far.</summary>
     public long Errors => Interlocked.Read(ref _errors);
 

@@ -48,9 +48,6 @@ public sealed class PredictionWriter : IDisposable
         }
     }
 
-    /// <summary>Predictions written (after the filter).</summary>
-    public long Written { get; private set; }
-
     /// <summary>Writes a batch of predictions.</summary>
     public void Write(IReadOnlyList<Prediction> predictions)
     {
@@ -91,7 +88,6 @@ public sealed class PredictionWriter : IDisposable
     private void Format(Prediction p)
     {
         if (_filter is not null && !_filter(p)) return;
-        Written++;
         if (_format == OutputFormat.Jsonl) PredictionText.WriteJson(_buffer, p);
         else PredictionText.WriteCsv(_buffer, p);
         _buffer.GetSpan(1)[0] = (byte)'\n';
