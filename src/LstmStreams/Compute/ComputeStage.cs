@@ -45,6 +45,9 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
     /// Null: the lists are not reused.</summary>
     internal ObservationGroups? Groups { get; init; }
 
+    /// <summary>Set by a cluster host: the keeper's gate and who is told the region. Null for a local flow.</summary>
+    internal SequenceHosting? Hosting { get; init; }
+
     /// <summary>Observations in, in groups (whatever the upstream side batched while the stage was busy;
     /// at most <see cref="MaxGroup"/> each).</summary>
     public Inlet<IReadOnlyList<Observation>> In { get; } = new("ComputeStage.in");
@@ -121,11 +124,13 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
             var passivation = PassivationPolicies.From(settings);
             string name = Guid.NewGuid().ToString("N")[..8];
             _keeper = SnapshotStores.StartKeeper(system, settings.Persistence, _metrics.Store, "lstm-snapshots-" + name);
+            if (_keeper is not null && _stage.Hosting is { } hosting) _keeper = hosting.SnapshotGate(_keeper);
             _sequences = new SequenceContext(ModelShape.Of(_stage._model), _inbox, passivation, _keeper, settings.Persistence) { ReuseActors = true };
             _region = system.ActorOf(
                 SequenceRegion.Props(SequenceActor.Props(_sequences).WithDispatcher(settings.SequenceDispatcher).WithMailbox("lstm-streams.sequence-mailbox"), passivation, _metrics.SetLiveSequences)
                     .WithDispatcher(settings.RegionDispatcher),
                 "lstm-sequences-" + name);
+            _stage.Hosting?.RegionStarted?.Invoke(_region);
             if (passivation.SweepInterval is { } sweep) ScheduleRepeatedly(LeaseSweepTimer, sweep);
             if (_keeper is not null && settings.Persistence.SnapshotInterval > TimeSpan.Zero) ScheduleRepeatedly(SnapshotTimer, settings.Persistence.SnapshotInterval);
             _inbox.Rearm();
@@ -321,7 +326,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
                 for (int i = 0; i < size; i++)
                 {
                     ref readonly var request = ref _batches.RequestOf(i);
-                    if (request.Observation.End) _keeper.Tell(new DeleteSequence(request.State.SequenceId), ActorRefs.NoSender);
+                    if (request.Observation.End) _keeper.Tell(new DeleteSequence(request.State.SequenceId, request.T), ActorRefs.NoSender);
                     else if (every > 0 && request.State.UnsavedSteps >= every) _sequences!.SaveIfUnsaved(request.State, copy: true);
                 }
             }

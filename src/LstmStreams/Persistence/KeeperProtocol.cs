@@ -30,7 +30,9 @@ public sealed record SaveSequence(string SequenceId, SequenceSnapshot Snapshot);
 
 /// <summary>Stage → keeper: the sequence ended; delete its stored state.</summary>
 /// <param name="SequenceId">The sequence.</param>
-public sealed record DeleteSequence(string SequenceId);
+/// <param name="T">The t of the observation that ended it (a cluster host's gate holds the delete until that
+/// observation's prediction is safe); null when not known.</param>
+public sealed record DeleteSequence(string SequenceId, long? T = null);
 
 /// <summary>→ keeper: answer <see cref="SequencesFlushed"/> once every save and delete received so far is in the store.</summary>
 public sealed class FlushSequences

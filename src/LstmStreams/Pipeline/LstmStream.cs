@@ -63,11 +63,17 @@ public static class LstmStream
     /// on either side. Predictions keep each sequence's order, as with <see cref="Create"/>. A group larger
     /// than <see cref="MaxGroupSize"/> is split; the lists are read, never kept or changed.
     /// </summary>
-    /// <inheritdoc cref="Create" path="/param"/>
+    /// <param name="system">Hosts the sequence actors and the compute dispatcher.</param>
+    /// <param name="model">The model every sequence runs.</param>
+    /// <param name="settings">Runtime settings; null for the defaults.</param>
+    /// <param name="onError">Receives one error record per rejected observation (on the compute stage's thread).</param>
+    /// <param name="kernelFactory">Overrides how the kernel is made; null uses <see cref="StreamingSettings.Kernel"/>.</param>
+    /// <param name="hosting">Set by a cluster host (LstmStreams.Cluster) only; null otherwise.</param>
     public static Flow<IReadOnlyList<Observation>, IReadOnlyList<Prediction>, PipelineMetrics> CreateGrouped(ActorSystem system, RecurrentModel model,
-        StreamingSettings? settings = null, Action<ObservationError>? onError = null, Func<RecurrentModel, int, IStepKernel>? kernelFactory = null)
+        StreamingSettings? settings = null, Action<ObservationError>? onError = null, Func<RecurrentModel, int, IStepKernel>? kernelFactory = null,
+        SequenceHosting? hosting = null)
     {
-        var (stage, group) = ComputeFlow(system, model, settings, onError, kernelFactory, groups: null);
+        var (stage, group) = ComputeFlow(system, model, settings, onError, kernelFactory, groups: null, hosting);
         return Flow.Create<IReadOnlyList<Observation>>()
             .SelectMany(observations => observations.Count <= group ? [observations] : Split(observations, group))
             .ViaMaterialized(stage, Keep.Right);
@@ -89,7 +95,7 @@ public static class LstmStream
 
     private static (Flow<IReadOnlyList<Observation>, IReadOnlyList<Prediction>, PipelineMetrics> Stage, int Group) ComputeFlow(ActorSystem system,
         RecurrentModel model, StreamingSettings? settings, Action<ObservationError>? onError, Func<RecurrentModel, int, IStepKernel>? kernelFactory,
-        ObservationGroups? groups)
+        ObservationGroups? groups, SequenceHosting? hosting = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(model);
@@ -103,7 +109,7 @@ public static class LstmStream
                 throw new ArgumentException($"lstm-streams.{key} = \"{id}\" is not a dispatcher configured in this actor system.", nameof(settings));
         }
 
-        var stage = new ComputeStage(model, settings, kernelFactory, onError ?? (_ => { })) { Groups = groups };
+        var stage = new ComputeStage(model, settings, kernelFactory, onError ?? (_ => { })) { Groups = groups, Hosting = hosting };
         var attributes = Attributes.CreateName("lstm-compute").And(Attributes.CreateInputBuffer(2, 2));
         if (!string.IsNullOrEmpty(settings.ComputeDispatcher))
         {

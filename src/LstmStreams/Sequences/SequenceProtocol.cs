@@ -77,3 +77,16 @@ public sealed class RetireSequence
     {
     }
 }
+
+/// <summary>
+/// → region: passivate these sequences now, idle or not (a cluster node hands a shard over): each live one closes
+/// its state, writes it and is forgotten, as after an idle timeout; their later messages go to successors, which
+/// restore the written states. Answered with <see cref="SequencesPassivated"/> once none of them is live.
+/// </summary>
+/// <param name="SequenceIds">The sequences; ids not live are already done.</param>
+public sealed record PassivateSequences(IReadOnlyCollection<string> SequenceIds);
+
+/// <summary>Region → the asker of <see cref="PassivateSequences"/>: none of those sequences is live now; their
+/// states have been handed to the keeper (before this answer was sent).</summary>
+/// <param name="Request">The request answered.</param>
+public sealed record SequencesPassivated(PassivateSequences Request);

@@ -24,6 +24,7 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
     private readonly Dictionary<string, List<object>> _buffered = new(StringComparer.Ordinal); // for passivating entities
     private readonly Action<int>? _liveChanged;
     private readonly Stack<IActorRef> _released = new(); // actors that passivated and wait for a new sequence
+    private readonly List<PassivationWaiter> _waiters = new(); // PassivateSequences not yet answered
     private int _reusedSinceSweep;
     private long _created;
 
@@ -76,8 +77,12 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
                 }
 
                 break;
+            case PassivateSequences passivate:
+                PassivateNow(passivate, Sender);
+                break;
             case SequenceStopped stopped when TryFind(stopped.SequenceId, stopped.Actor, out var stoppedId):
                 _entities.Remove(stoppedId);
+                Forgotten(stoppedId);
                 _liveChanged?.Invoke(_entities.Count);
                 if (_buffered.Remove(stoppedId, out var buffered))
                 {
@@ -87,6 +92,7 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
                 break;
             case SequenceReleased released when TryFind(released.SequenceId, released.Actor, out var releasedId):
                 _entities.Remove(releasedId);
+                Forgotten(releasedId);
                 _liveChanged?.Invoke(_entities.Count);
                 _released.Push(released.Actor);
                 if (_buffered.Remove(releasedId, out var waiting))
@@ -106,6 +112,38 @@ public sealed class SequenceRegion : UntypedActor, IWithTimers
                 break;
         }
     }
+
+    private void PassivateNow(PassivateSequences request, IActorRef replyTo)
+    {
+        var waiting = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var id in request.SequenceIds)
+        {
+            ref var entity = ref CollectionsMarshal.GetValueRefOrNullRef(_entities, id);
+            if (Unsafe.IsNullRef(ref entity)) continue;
+            waiting.Add(id);
+            if (entity.Passivating) continue;
+            entity.LastSeen = Entity.PassivatingMark;
+            entity.Actor.Tell(new StopSequence(id), Self);
+        }
+
+        if (waiting.Count == 0) replyTo.Tell(new SequencesPassivated(request));
+        else _waiters.Add(new PassivationWaiter(request, replyTo, waiting));
+    }
+
+    /// <summary>A sequence is no longer live: answers the passivation requests it was the last one of. A sequence
+    /// whose buffered messages made a successor live is still forgotten here: its state was written first.</summary>
+    private void Forgotten(string id)
+    {
+        for (int i = _waiters.Count - 1; i >= 0; i--)
+        {
+            var waiter = _waiters[i];
+            if (!waiter.Waiting.Remove(id) || waiter.Waiting.Count > 0) continue;
+            waiter.ReplyTo.Tell(new SequencesPassivated(waiter.Request));
+            _waiters.RemoveAt(i);
+        }
+    }
+
+    private sealed record PassivationWaiter(PassivateSequences Request, IActorRef ReplyTo, HashSet<string> Waiting);
 
     private void Deliver(string id, object message)
     {
