@@ -12,6 +12,7 @@ public static class Program
         var root = new RootCommand("lstm-streams: stateful streaming inference for PyTorch-trained LSTM/GRU models over many interleaved sequences.");
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(NodeCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root.Parse(args).Invoke();

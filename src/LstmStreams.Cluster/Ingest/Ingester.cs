@@ -17,9 +17,12 @@ namespace LstmStreams.Cluster.Ingest;
 /// (or whose host it never heard from), then what waited. The restarted shard restores the last durable snapshot;
 /// t drops what it already includes; what it re-applies gives the same predictions, written once.
 /// </summary>
-internal sealed class Ingester : UntypedActor
+internal sealed class Ingester : UntypedActor, IWithTimers
 {
-    private const int MaxRouted = 4096; // observations in one resent message
+    private const int MaxRouted = 4096; // observations in one routed message
+    private const int MaxResent = 65536; // observations in one resent message (a shard's resend is one message: lost or delivered whole)
+    private const string RecoveryTimer = "recovery";
+    private static readonly TimeSpan RecoveryCheck = TimeSpan.FromSeconds(2);
     private readonly IActorRef _region;
     private readonly int _shards;
     private readonly int _maxUnreleased;
@@ -33,6 +36,7 @@ internal sealed class Ingester : UntypedActor
     private readonly List<Observation>?[] _waiting; // per shard, routed while a member was unreachable
     private readonly HashSet<Address> _unreachable = new();
     private readonly List<Observation>?[] _outgoing;
+    private readonly bool[] _recovering; // sent again after its host was lost; new observations wait until it answers
     private IActorRef? _upstream;
     private bool _ackOwed, _upstreamDone;
     private long _nextPosition = 1;
@@ -48,7 +52,10 @@ internal sealed class Ingester : UntypedActor
         _shardHosts = new Address?[shards];
         _waiting = new List<Observation>?[shards];
         _outgoing = new List<Observation>?[shards];
+        _recovering = new bool[shards];
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(IActorRef region, int shards, int maxUnreleased, IngestOutput output, IngestProgress progress, TaskCompletionSource<IngestSummary> done) =>
         Akka.Actor.Props.Create(() => new Ingester(region, shards, maxUnreleased, output, progress, done));
@@ -101,8 +108,11 @@ internal sealed class Ingester : UntypedActor
                 break;
             case MemberRemoved removed:
                 _unreachable.Remove(removed.Member.Address);
-                Resend(removed.Member.Address);
+                Lost(removed.Member.Address);
                 SendWaiting();
+                break;
+            case RecoveryCheckDue:
+                ResendRecovering();
                 break;
             case IMemberEvent or IReachabilityEvent or CurrentClusterState:
                 break;
@@ -143,7 +153,7 @@ internal sealed class Ingester : UntypedActor
         for (int shard = 0; shard < _shards; shard++)
         {
             if (_outgoing[shard] is not { Count: > 0 } list) continue;
-            if (_unreachable.Count > 0) (_waiting[shard] ??= new List<Observation>()).AddRange(list);
+            if (_unreachable.Count > 0 || _recovering[shard]) (_waiting[shard] ??= new List<Observation>()).AddRange(list);
             else Send(shard, list);
             list.Clear();
         }
@@ -151,11 +161,11 @@ internal sealed class Ingester : UntypedActor
         CompleteIfDone();
     }
 
-    private void Send(int shard, List<Observation> observations)
+    private void Send(int shard, List<Observation> observations, int most = MaxRouted)
     {
-        for (int start = 0; start < observations.Count; start += MaxRouted)
+        for (int start = 0; start < observations.Count; start += most)
         {
-            var part = observations.GetRange(start, Math.Min(MaxRouted, observations.Count - start)).ToArray();
+            var part = observations.GetRange(start, Math.Min(most, observations.Count - start)).ToArray();
             foreach (var observation in part) _entries[observation.Position].Sent = true;
             _region.Tell(new RouteObservations(shard, Self, part), Self);
         }
@@ -166,7 +176,7 @@ internal sealed class Ingester : UntypedActor
         if (_unreachable.Count > 0) return;
         for (int shard = 0; shard < _shards; shard++)
         {
-            if (_waiting[shard] is not { Count: > 0 } waiting) continue;
+            if (_recovering[shard] || _waiting[shard] is not { Count: > 0 } waiting) continue;
             waiting.RemoveAll(o => !_entries.ContainsKey(o.Position)); // answered with an error meanwhile: nothing to send
             Send(shard, waiting);
             waiting.Clear();
@@ -179,7 +189,7 @@ internal sealed class Ingester : UntypedActor
         foreach (var prediction in answers.Predictions)
         {
             if (!_entries.TryGetValue(Cluster.Hosting.IngesterSlots.IngesterPosition(prediction.Position), out var entry)) continue; // released already
-            _shardHosts[entry.Shard] = Sender.Path.Address;
+            Heard(entry.Shard);
             if (entry.Answered) continue; // a re-sent observation applied again: the same prediction, written once
             entry.Answered = true;
             (written ??= new List<Prediction>()).Add(prediction with { Position = entry.Original.Position });
@@ -195,7 +205,12 @@ internal sealed class Ingester : UntypedActor
         {
             long position = Cluster.Hosting.IngesterSlots.IngesterPosition(error.Position);
             if (!_entries.TryGetValue(position, out var entry)) continue;
+            Heard(entry.Shard);
             if (entry.Answered) continue; // a re-sent observation the restored state already includes
+            // A re-sent observation the state already includes, whose prediction may still be on its way: a host reports a
+            // duplicate as it admits it, before it emits the predictions of the steps ahead of it. Its prediction, or the
+            // release of a snapshot that includes it, settles it.
+            if (entry.Resent && error.Kind == ObservationErrorKind.Duplicate) continue;
             entry.Answered = true;
             entry.Released = true; // never applied: no state will include it
             _entries.Remove(position);
@@ -214,13 +229,20 @@ internal sealed class Ingester : UntypedActor
         {
             if (!_logs.TryGetValue(released.SequenceIds[i], out var log)) continue;
             long t = released.Ts[i];
-            while (log.Entries.TryPeek(out var entry) && (entry.Released || (entry.T <= t && entry.Answered)))
+            while (log.Entries.TryPeek(out var entry) && (entry.Released || entry.T <= t))
             {
                 log.Entries.Dequeue();
                 if (entry.Released) continue;
                 entry.Released = true;
                 _entries.Remove(entry.Routed.Position);
                 _progress.Unreleased--;
+                if (entry.Answered) continue;
+                // Applied (a durable state includes it) but never answered: a host writes a state only after its answers
+                // are confirmed, so this is a prediction lost on the way; say so rather than drop it in silence.
+                _progress.ErrorsWritten++;
+                _output.Errors(new ObservationError(entry.Original.Position, entry.Original.SequenceId,
+                    $"applied on a node that was lost before its prediction arrived (t = {entry.T}); the sequence's state includes it. Its prediction cannot be given again.",
+                    ObservationErrorKind.Refused));
             }
         }
 
@@ -228,37 +250,66 @@ internal sealed class Ingester : UntypedActor
         CompleteIfDone();
     }
 
-    /// <summary>A member was removed (downed, or left): every unreleased observation already sent to a shard it hosted,
-    /// or to a shard no answer has come from yet, is sent again, in order; the shards' next home restores their last
-    /// durable snapshots first.</summary>
-    private void Resend(Address lost)
+    /// <summary>
+    /// A member was removed (downed, or left). Each shard it hosted, or that no answer has come from yet, recovers: every
+    /// unreleased observation already sent to it is sent again, in order, as one message (so that it is lost or
+    /// delivered whole: this node's region may not yet know the shard's host is gone, and would drop it), and the
+    /// shard's new observations wait until it answers; until then, the whole set is sent again every few seconds.
+    /// Copies that arrive twice are dropped by t. The shard's next home restores its last durable snapshot first.
+    /// </summary>
+    private void Lost(Address lost)
     {
-        int resent = 0;
         for (int shard = 0; shard < _shards; shard++)
         {
             if (_shardHosts[shard] is { } host && host != lost) continue;
             _shardHosts[shard] = null;
+            _recovering[shard] = true;
         }
 
+        int resent = ResendRecovering();
+        _log.Warning("member {0} was removed: {1} unreleased observations sent again", lost, resent);
+        Timers.StartPeriodicTimer(RecoveryTimer, RecoveryCheckDue.Instance, RecoveryCheck);
+    }
+
+    private int ResendRecovering()
+    {
+        int resent = 0;
         foreach (var (_, log) in _logs)
         {
             foreach (var entry in log.Entries)
             {
-                if (entry.Released || !entry.Sent || _shardHosts[entry.Shard] is not null) continue;
+                if (entry.Released || !entry.Sent || !_recovering[entry.Shard]) continue;
+                entry.Resent = true;
                 (_outgoing[entry.Shard] ??= new List<Observation>()).Add(entry.Routed);
                 resent++;
             }
         }
 
+        bool any = false;
         for (int shard = 0; shard < _shards; shard++)
         {
+            if (!_recovering[shard]) continue;
+            any = true;
             if (_outgoing[shard] is not { Count: > 0 } list) continue;
-            Send(shard, list);
+            Send(shard, list, MaxResent);
             list.Clear();
         }
 
+        if (!any) Timers.Cancel(RecoveryTimer);
         _progress.Resent += resent;
-        _log.Warning("member {0} was removed: {1} unreleased observations sent again", lost, resent);
+        return resent;
+    }
+
+    /// <summary>An answer came from the shard's host: a recovering shard has a live home again; what waited goes.</summary>
+    private void Heard(int shard)
+    {
+        _shardHosts[shard] = Sender.Path.Address;
+        if (!_recovering[shard]) return;
+        _recovering[shard] = false;
+        if (_unreachable.Count > 0 || _waiting[shard] is not { Count: > 0 } waiting) return;
+        waiting.RemoveAll(o => !_entries.ContainsKey(o.Position));
+        Send(shard, waiting);
+        waiting.Clear();
     }
 
     private void AckIfRoom()
@@ -273,6 +324,11 @@ internal sealed class Ingester : UntypedActor
         if (!_upstreamDone || _progress.Unreleased > 0) return;
         _done.TrySetResult(new IngestSummary(_progress.ObservationsRead, _progress.PredictionsWritten, _progress.ErrorsWritten, _progress.Resent));
         Context.Stop(Self);
+    }
+
+    private sealed class RecoveryCheckDue
+    {
+        public static RecoveryCheckDue Instance { get; } = new();
     }
 
     private sealed class SequenceLog
@@ -294,6 +350,8 @@ internal sealed class Ingester : UntypedActor
         public bool Sent { get; set; }
 
         public bool Answered { get; set; }
+
+        public bool Resent { get; set; }
 
         public bool Released { get; set; }
     }
