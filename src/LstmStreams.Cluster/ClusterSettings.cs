@@ -9,10 +9,10 @@ public sealed record ClusterSettings
     public int NumberOfShards { get; init; } = 30;
 
     /// <summary>Observations an ingesting node keeps until a durable snapshot includes them.</summary>
-    public int MaxUnreleased { get; init; } = 262144;
+    public int MaxUnreleased { get; init; } = 1048576;
 
     /// <summary>How often a hosting node flushes its store and releases observations.</summary>
-    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How often a node prints its status line.</summary>
     public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(2);

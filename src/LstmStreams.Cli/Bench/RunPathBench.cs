@@ -80,7 +80,7 @@ internal static class RunPathBench
     }
 
     /// <summary>The workload as lines a user would have: each with its sequence's own t (0, 1, 2, …).</summary>
-    private static long WriteInput(Workload workload, string path, string format)
+    internal static long WriteInput(Workload workload, string path, string format)
     {
         var counts = new int[workload.Ids.Length];
         using var writer = new StreamWriter(path, append: false, new UTF8Encoding(false), bufferSize: 1 << 16);

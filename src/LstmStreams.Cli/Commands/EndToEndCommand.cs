@@ -29,10 +29,11 @@ internal static class EndToEndCommand
         var through = new Option<string>("--through") { Description = "engine (the flow alone) or run: also the same workload as a file through `lstm-streams run` (file in, file out, --store as given), with the ratio of the two rates.", DefaultValueFactory = _ => "engine" };
         var format = new Option<string>("--format") { Description = "With --through run: the input file's format, jsonl or csv.", DefaultValueFactory = _ => "jsonl" };
         var outputFormat = new Option<string>("--output-format") { Description = "With --through run: the predictions' format, jsonl or csv.", DefaultValueFactory = _ => "jsonl" };
+        var nodes = new Option<int?>("--nodes") { Description = "Also run the workload through a cluster of 1, 2, … N `lstm-streams node` processes on this machine (one ingests a file), sharing --store postgres:…; prints obs/s per cluster size." };
         var shared = new SharedOptions();
         var command = new Command("e2e", "Observations per second through source → sequence actors → batch → kernel → sink, with latency, batch, allocation and memory figures.")
         {
-            sequences, active, input, hidden, layers, outputs, cell, observations, rate, seconds, baselines, noWarmUp, json, noSteady, through, format, outputFormat,
+            sequences, active, input, hidden, layers, outputs, cell, observations, rate, seconds, baselines, noWarmUp, json, noSteady, through, format, outputFormat, nodes,
         };
         shared.AddTo(command);
         command.SetAction(parse =>
@@ -61,6 +62,12 @@ internal static class EndToEndCommand
                     "run" => true,
                     var other => throw new ArgumentException($"--through '{other}': use engine or run."),
                 };
+                if (parse.GetValue(nodes) is { } nodeCount)
+                {
+                    if (nodeCount is < 1 or > 16) throw new ArgumentException("--nodes must be in 1..16.");
+                    return ClusterBench.Run(model, workload, settings, nodeCount, parse.GetValue(json), Console.Error);
+                }
+
                 if (throughRun)
                 {
                     string inFormat = FileInput.Guess("", parse.GetValue(format)) == InputFormat.Csv ? "csv" : "jsonl";

@@ -36,4 +36,51 @@ public sealed class ClusterIngestTests : IClassFixture<PostgresServer>
             await ClusterFixture.StopAll(nodes);
         }
     }
+
+    [Fact]
+    public async Task A_node_joining_and_a_node_leaving_mid_stream_hand_their_sequences_over_with_their_state()
+    {
+        var model = TestModels.Random(input: 4, hidden: 8, layers: 2, output: 2, seed: 4);
+        var settings = ClusterFixture.Settings(_server.CreateDatabase());
+        var nodes = ClusterFixture.StartNodes(2, model, settings, minMembers: 2);
+        try
+        {
+            var observations = ClusterFixture.Workload(sequences: 80, steps: 60, inputs: 4, seed: 7);
+            var predictions = new List<Prediction>();
+            var errors = new List<ObservationError>();
+            // 4,800 observations in groups of 40, one group every 50 ms: about 6 s of stream.
+            var ingest = ClusterFixture.Ingest(nodes[0], observations, predictions, errors, group: 40, pause: TimeSpan.FromMilliseconds(50));
+            await nodes[0].Up.WaitAsync(TimeSpan.FromSeconds(60));
+            await Task.Delay(1500);
+
+            // A third node joins: shards rebalance to it (each handed over with its sequences' states).
+            var joiner = ClusterFixture.StartNode(Shared.FreePorts.Next(), int.Parse(nodes[0].Address.Split(':')[^1]), model, settings, minMembers: 1);
+            nodes.Add(joiner);
+            await WaitUntil(() => joiner.EngineMetrics.Admitted > 0, TimeSpan.FromSeconds(30), "the joining node to host sequences");
+
+            // The second node leaves gracefully while the stream goes on: its shards move with their states.
+            long steppedBeforeLeave = nodes[1].EngineMetrics.Emitted;
+            await nodes[1].LeaveAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            var summary = await ingest.WaitAsync(TimeSpan.FromSeconds(120));
+
+            Assert.Empty(errors);
+            Assert.Equal(observations.Count, summary.Observations);
+            Assert.True(steppedBeforeLeave > 0, "the leaving node should have hosted sequences");
+            ClusterFixture.AssertEqual(ClusterFixture.SingleNode(model, observations), predictions);
+        }
+        finally
+        {
+            await ClusterFixture.StopAll(nodes);
+        }
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
+            await Task.Delay(100);
+        }
+    }
 }
