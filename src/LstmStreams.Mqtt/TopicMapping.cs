@@ -14,7 +14,7 @@ public sealed class TopicMapping
     public TopicMapping(MqttSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        _wildcardLevel = settings.SequenceFrom == SequenceIdFrom.Topic ? Array.IndexOf(settings.InputTopic.Split('/'), "+") : -1;
+        _wildcardLevel = settings.SequenceFrom == SequenceIdFrom.Topic ? Array.IndexOf(WithoutShare(settings.InputTopic).Split('/'), "+") : -1;
         _outputTemplate = settings.OutputTopic;
     }
 
@@ -42,10 +42,21 @@ public sealed class TopicMapping
         return _outputTemplate.Replace(SeqPlaceholder, sequenceId, StringComparison.Ordinal);
     }
 
+    /// <summary>The topic filter of a shared subscription (<c>$share/GROUP/FILTER</c>, MQTT 5 and mosquitto's 3.1.1:
+    /// the broker gives each message to one subscriber of the group), or the filter itself.</summary>
+    public static string WithoutShare(string filter)
+    {
+        if (!filter.StartsWith("$share/", StringComparison.Ordinal)) return filter;
+        int end = filter.IndexOf('/', "$share/".Length);
+        return end < 0 ? "" : filter[(end + 1)..];
+    }
+
     /// <summary>Checks the topics of <paramref name="settings"/>; the message names the key and the fix.</summary>
     internal static void Validate(MqttSettings settings)
     {
-        string filter = settings.InputTopic;
+        if (settings.InputTopic.StartsWith("$share/", StringComparison.Ordinal) && (settings.InputTopic.Split('/') is not { Length: >= 3 } share || share[1].Length == 0 || share[1].AsSpan().IndexOfAny('+', '#') >= 0))
+            throw new ArgumentException($"lstm-streams.mqtt.input-topic = \"{settings.InputTopic}\": a shared subscription is $share/GROUP/FILTER, with a group name of its own (no + or #) and a filter after it.");
+        string filter = WithoutShare(settings.InputTopic);
         if (string.IsNullOrEmpty(filter))
             throw new ArgumentException("lstm-streams.mqtt.input-topic is empty: give a topic filter such as sensors/+/obs.");
         string[] levels = filter.Split('/');

@@ -1,11 +1,18 @@
+using Akka;
+using Akka.Streams.Dsl;
 using LstmStreams.Cli.Commands;
 using LstmStreams.Cluster.Ingest;
 using LstmStreams.Formats;
+using LstmStreams.Mqtt;
+using LstmStreams.Pipeline;
 
 namespace LstmStreams.Cli.Running;
 
-/// <summary>The input reader and the two writers of an ingesting node, opened as <c>run</c> opens them; a failure
-/// to open one is kept with its exit code (3 input, 4 output) instead of thrown.</summary>
+/// <summary>The input (a file, stdin, or an MQTT subscription) and the two writers of an ingesting node, opened as
+/// <c>run</c> opens them; a failure to open one is kept with its exit code (2 settings, 3 input, 4 output) instead of
+/// thrown. Over MQTT an input message is acknowledged to the broker only once every observation of it is in a durable
+/// snapshot (released) and its predictions are flushed to the output; <c>$share/GROUP/…</c> spreads the messages over
+/// several ingesting nodes.</summary>
 internal sealed class IngestEnds : IDisposable
 {
     private PredictionWriter? _predictions;
@@ -15,15 +22,27 @@ internal sealed class IngestEnds : IDisposable
     {
     }
 
-    public ObservationReader Reader { get; private set; } = null!;
+    private ObservationReader? _reader;
+
+    /// <summary>The observations: in groups of at most the given size (a file), or as they arrive (MQTT).</summary>
+    public Func<int, Source<IReadOnlyList<Observation>, NotUsed>> Groups { get; private set; } = null!;
+
+    /// <summary>Whether the input is a broker (it never ends: the node ingests until SIGTERM or Ctrl-C).</summary>
+    public bool Live { get; private set; }
 
     public IngestOutput Output { get; private set; } = null!;
 
     public (string Message, int ExitCode)? Failure { get; private set; }
 
-    public static IngestEnds Open(RunOptions run, InputFields fields, Core.Model.RecurrentModel model)
+    public static IngestEnds Open(RunOptions run, InputFields fields, Core.Model.RecurrentModel model, Akka.Configuration.Config config)
     {
         var ends = new IngestEnds();
+        if (MqttRunner.IsAddress(run.Output))
+        {
+            ends.Failure = ($"--output '{run.Output}': a node writes the predictions of what it ingests to a file or - (stdout); MQTT output from a cluster is not supported yet.", 2);
+            return ends;
+        }
+
         try
         {
             ends._errors = new JsonlWriter(run.Errors is null ? Console.OpenStandardError() : FileInput.CreateOutput(run.Errors), ownsStream: run.Errors is not null);
@@ -36,10 +55,11 @@ internal sealed class IngestEnds : IDisposable
             return ends;
         }
 
+        if (MqttRunner.IsAddress(run.Input)) return ends.OpenMqtt(run, fields, config);
         try
         {
             var errors = ends._errors;
-            ends.Reader = FileInput.Open(run.Input, FileInput.Guess(run.Input, run.Format), fields, model.InputSize, errors.Write, notice => Console.Error.WriteLine($"note: {notice}"));
+            ends._reader = FileInput.Open(run.Input, FileInput.Guess(run.Input, run.Format), fields, model.InputSize, errors.Write, notice => Console.Error.WriteLine($"note: {notice}"));
         }
         catch (ArgumentException e)
         {
@@ -57,10 +77,42 @@ internal sealed class IngestEnds : IDisposable
             return ends;
         }
 
+        var opened = ends._reader;
+        ends.Groups = group => opened.Groups(group);
         var predictions = ends._predictions;
         var errorWriter = ends._errors;
         ends.Output = new IngestOutput(predictions.Write, errorWriter.Write);
         return ends;
+    }
+
+    private IngestEnds OpenMqtt(RunOptions run, InputFields fields, Akka.Configuration.Config config)
+    {
+        MqttSettings mqtt;
+        try
+        {
+            mqtt = MqttRunner.Settings(config, run.Input, "-") with { Fields = fields };
+        }
+        catch (ArgumentException e)
+        {
+            Failure = (e.Message, 2);
+            return this;
+        }
+
+        var acknowledgements = new InputAcknowledgements(mqtt);
+        var predictions = _predictions!;
+        var errors = _errors!;
+        Live = true;
+        Groups = _ => Source.FromGraph(new MqttObservationSource(mqtt, acknowledgements, errors.Write)).MapMaterializedValue(_ => NotUsed.Instance);
+        Output = new IngestOutput(predictions.Write, error =>
+        {
+            errors.Write(error);
+            acknowledgements.Fail(error);
+        }, positions =>
+        {
+            predictions.Flush(); // written before acknowledged
+            foreach (long position in positions) acknowledgements.Complete(position);
+        });
+        return this;
     }
 
     public void Flush()
@@ -71,7 +123,7 @@ internal sealed class IngestEnds : IDisposable
 
     public void Dispose()
     {
-        Reader?.Dispose();
+        _reader?.Dispose();
         _predictions?.Dispose();
         _errors?.Dispose();
     }

@@ -61,7 +61,7 @@ internal static class NodeRunner
             return 2;
         }
 
-        using var ends = options.Ingests ? IngestEnds.Open(options.Run, fields, model) : null;
+        using var ends = options.Ingests ? IngestEnds.Open(options.Run, fields, model, config) : null;
         if (ends is { Failure: { } failure })
         {
             Console.Error.WriteLine($"error: {failure.Message}");
@@ -124,7 +124,7 @@ internal static class NodeRunner
         if (up == node.Terminated) return Downed(node);
         if (up == stopped) return 130;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var ingest = node.Ingest(ends.Reader.Groups(IngestGroup), ends.Output, progress, cancel);
+        var ingest = node.Ingest(ends.Groups(IngestGroup), ends.Output, progress, cancel);
         var done = await Task.WhenAny(ingest, node.Refused, node.Terminated);
         if (done == node.Refused) return Refused(node);
         if (done == node.Terminated) return Downed(node);
@@ -135,6 +135,12 @@ internal static class NodeRunner
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"done: {summary.Observations:N0} observations, {summary.Predictions:N0} predictions, {summary.Errors:N0} error records, {summary.Resent:N0} sent again after a node was lost; rate={summary.Observations / clock.Elapsed.TotalSeconds:F0} obs/s (read to released)"));
             await node.LeaveAsync();
+            return 0;
+        }
+        catch (OperationCanceledException) when (ends.Live)
+        {
+            ends.Flush();
+            Console.Error.WriteLine("stopped: messages not yet acknowledged (not yet in a durable snapshot) are redelivered by the broker");
             return 0;
         }
         catch (OperationCanceledException)

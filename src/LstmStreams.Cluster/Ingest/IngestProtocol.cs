@@ -5,7 +5,9 @@ namespace LstmStreams.Cluster.Ingest;
 /// <summary>Where an ingesting node's answers go: called on the ingester's thread, in per-sequence order.</summary>
 /// <param name="Predictions">Predictions, positions as the source gave them.</param>
 /// <param name="Errors">Error records, positions as the source gave them.</param>
-public sealed record IngestOutput(Action<IReadOnlyList<Prediction>> Predictions, Action<ObservationError> Errors);
+/// <param name="Released">The source positions of observations now in a durable snapshot (their predictions were handed
+/// to <paramref name="Predictions"/> before): a source that acknowledges its input (a broker) does it here. Null: not needed.</param>
+public sealed record IngestOutput(Action<IReadOnlyList<Prediction>> Predictions, Action<ObservationError> Errors, Action<IReadOnlyList<long>>? Released = null);
 
 /// <summary>What an ingest did.</summary>
 /// <param name="Observations">Observations read from the source.</param>

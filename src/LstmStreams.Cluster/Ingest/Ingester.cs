@@ -225,6 +225,7 @@ internal sealed class Ingester : UntypedActor, IWithTimers
 
     private void OnReleased(Released released)
     {
+        var positions = _output.Released is null ? null : new List<long>();
         for (int i = 0; i < released.SequenceIds.Length; i++)
         {
             if (!_logs.TryGetValue(released.SequenceIds[i], out var log)) continue;
@@ -236,6 +237,7 @@ internal sealed class Ingester : UntypedActor, IWithTimers
                 entry.Released = true;
                 _entries.Remove(entry.Routed.Position);
                 _progress.Unreleased--;
+                positions?.Add(entry.Original.Position);
                 if (entry.Answered) continue;
                 // Applied (a durable state includes it) but never answered: a host writes a state only after its answers
                 // are confirmed, so this is a prediction lost on the way; say so rather than drop it in silence.
@@ -246,6 +248,7 @@ internal sealed class Ingester : UntypedActor, IWithTimers
             }
         }
 
+        if (positions is { Count: > 0 }) _output.Released!(positions);
         AckIfRoom();
         CompleteIfDone();
     }
