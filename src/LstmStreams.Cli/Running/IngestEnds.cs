@@ -34,7 +34,9 @@ internal sealed class IngestEnds : IDisposable
 
     public (string Message, int ExitCode)? Failure { get; private set; }
 
-    public static IngestEnds Open(RunOptions run, InputFields fields, Core.Model.RecurrentModel model, Akka.Configuration.Config config)
+    /// <summary>Opens the ends of <paramref name="run"/>; <paramref name="node"/> (this node's host:port) makes its MQTT
+    /// client id its own (client-id + "-" + node): each member subscribes with its own persistent session.</summary>
+    public static IngestEnds Open(RunOptions run, InputFields fields, Core.Model.RecurrentModel model, Akka.Configuration.Config config, string node)
     {
         var ends = new IngestEnds();
         if (MqttRunner.IsAddress(run.Output))
@@ -55,7 +57,7 @@ internal sealed class IngestEnds : IDisposable
             return ends;
         }
 
-        if (MqttRunner.IsAddress(run.Input)) return ends.OpenMqtt(run, fields, config);
+        if (MqttRunner.IsAddress(run.Input)) return ends.OpenMqtt(run, fields, config, node);
         try
         {
             var errors = ends._errors;
@@ -85,12 +87,13 @@ internal sealed class IngestEnds : IDisposable
         return ends;
     }
 
-    private IngestEnds OpenMqtt(RunOptions run, InputFields fields, Akka.Configuration.Config config)
+    private IngestEnds OpenMqtt(RunOptions run, InputFields fields, Akka.Configuration.Config config, string node)
     {
         MqttSettings mqtt;
         try
         {
-            mqtt = MqttRunner.Settings(config, run.Input, "-") with { Fields = fields };
+            mqtt = MqttRunner.Settings(config, run.Input, "-");
+            mqtt = mqtt with { Fields = fields, ClientId = $"{mqtt.ClientId}-{node}" };
         }
         catch (ArgumentException e)
         {

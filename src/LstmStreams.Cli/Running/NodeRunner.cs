@@ -61,7 +61,7 @@ internal static class NodeRunner
             return 2;
         }
 
-        using var ends = options.Ingests ? IngestEnds.Open(options.Run, fields, model, config) : null;
+        using var ends = options.Ingests ? IngestEnds.Open(options.Run, fields, model, config, $"{options.Host}:{options.Port}") : null;
         if (ends is { Failure: { } failure })
         {
             Console.Error.WriteLine($"error: {failure.Message}");
@@ -92,7 +92,11 @@ internal static class NodeRunner
             cancel.Cancel();
         });
         var progress = new IngestProgress();
-        using var status = new Timer(_ => Console.Error.WriteLine(Status(node, progress, ends is not null)), null, node.Settings.StatusInterval, node.Settings.StatusInterval);
+        using var status = new Timer(_ =>
+        {
+            ends?.Flush(); // error records on stderr end their lines before the status line starts
+            Console.Error.WriteLine(Status(node, progress, ends is not null));
+        }, null, node.Settings.StatusInterval, node.Settings.StatusInterval);
         if (options.MinMembers > 1) Console.Error.WriteLine($"node {node.Address}: waiting for {options.MinMembers} members");
         try
         {
