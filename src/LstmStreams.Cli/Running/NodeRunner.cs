@@ -137,7 +137,7 @@ internal static class NodeRunner
             var summary = await ingest;
             ends.Flush();
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"done: {summary.Observations:N0} observations, {summary.Predictions:N0} predictions, {summary.Errors:N0} error records, {summary.Resent:N0} sent again after a node was lost; rate={summary.Observations / clock.Elapsed.TotalSeconds:F0} obs/s (read to released)"));
+                $"done: {summary.Observations:N0} observations in {summary.Messages:N0} routed messages ({summary.Observations / (double)Math.Max(1, summary.Messages):F1} a message), {summary.Predictions:N0} predictions, {summary.Errors:N0} error records, {summary.Resent:N0} sent again after a node was lost; rate={summary.Observations / clock.Elapsed.TotalSeconds:F0} obs/s (read to released)"));
             await node.LeaveAsync();
             return 0;
         }

@@ -14,7 +14,8 @@ public sealed record IngestOutput(Action<IReadOnlyList<Prediction>> Predictions,
 /// <param name="Predictions">Predictions written (one per applied observation; a re-sent one's second is not written).</param>
 /// <param name="Errors">Error records written.</param>
 /// <param name="Resent">Observations sent again after a node hosting them was lost.</param>
-public sealed record IngestSummary(long Observations, long Predictions, long Errors, long Resent);
+/// <param name="Messages">Messages routed to shards (observations travel in one message per shard per group).</param>
+public sealed record IngestSummary(long Observations, long Predictions, long Errors, long Resent, long Messages);
 
 /// <summary>Counters of a running ingest (read from any thread).</summary>
 public sealed class IngestProgress
@@ -24,6 +25,7 @@ public sealed class IngestProgress
     internal long ErrorsWritten;
     internal long Unreleased;
     internal long Resent;
+    internal long Messages;
 
     /// <summary>Observations read so far.</summary>
     public long Observations => Volatile.Read(ref ObservationsRead);
@@ -39,6 +41,9 @@ public sealed class IngestProgress
 
     /// <summary>Observations sent again after a node was lost.</summary>
     public long ResentCount => Volatile.Read(ref Resent);
+
+    /// <summary>Messages routed to shards so far.</summary>
+    public long MessagesRouted => Volatile.Read(ref Messages);
 }
 
 internal sealed class StreamStarted

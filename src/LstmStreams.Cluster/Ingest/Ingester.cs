@@ -168,6 +168,7 @@ internal sealed class Ingester : UntypedActor, IWithTimers
             var part = observations.GetRange(start, Math.Min(most, observations.Count - start)).ToArray();
             foreach (var observation in part) _entries[observation.Position].Sent = true;
             _region.Tell(new RouteObservations(shard, Self, part), Self);
+            _progress.Messages++;
         }
     }
 
@@ -325,7 +326,7 @@ internal sealed class Ingester : UntypedActor, IWithTimers
     private void CompleteIfDone()
     {
         if (!_upstreamDone || _progress.Unreleased > 0) return;
-        _done.TrySetResult(new IngestSummary(_progress.ObservationsRead, _progress.PredictionsWritten, _progress.ErrorsWritten, _progress.Resent));
+        _done.TrySetResult(new IngestSummary(_progress.ObservationsRead, _progress.PredictionsWritten, _progress.ErrorsWritten, _progress.Resent, _progress.Messages));
         Context.Stop(Self);
     }
 

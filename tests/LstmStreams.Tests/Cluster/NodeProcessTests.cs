@@ -112,6 +112,21 @@ public sealed class NodeProcessTests : IClassFixture<PostgresServer>, IDisposabl
     }
 
     [Fact]
+    public void A_node_on_another_database_is_refused_and_exits_non_zero()
+    {
+        int[] ports = [FreePorts.Next(), FreePorts.Next()];
+        using var first = new NodeProcess("first", $"--model \"{Model}\" --store \"postgres:{_server.CreateDatabase()}\" --port {ports[0]} --seed 127.0.0.1:{ports[0]}");
+        first.WaitForStderr("members=1", TimeSpan.FromSeconds(60));
+        using var newcomer = new NodeProcess("newcomer", $"--model \"{Model}\" --store \"postgres:{_server.CreateDatabase()}\" --port {ports[1]} --seed 127.0.0.1:{ports[0]}");
+        Assert.True(newcomer.Process.WaitForExit(60_000), "the newcomer was not refused:\n" + newcomer.Stderr);
+        Assert.Equal(5, newcomer.Process.ExitCode);
+        Assert.Contains("uses another store", newcomer.Stderr);
+        first.Terminate();
+        Assert.True(first.Process.WaitForExit(60_000));
+        Assert.Equal(0, first.Process.ExitCode);
+    }
+
+    [Fact]
     public void A_store_that_cannot_be_shared_is_refused_for_a_cluster_of_several_nodes()
     {
         var node = new NodeProcess("sqlite", $"--model \"{Model}\" --store sqlite:{Path.Combine(_folder, "x.db")} --port {FreePorts.Next()} --min-members 2");
