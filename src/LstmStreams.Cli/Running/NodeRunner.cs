@@ -78,19 +78,7 @@ internal static class NodeRunner
             ModelName = options.Model,
             SharedStore = sharedStore,
         }, model, settings, LogConfig.WithFallback(config));
-        using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            Console.Error.WriteLine("stopping: leaving the cluster (this node's shards are handed over)");
-            cancel.Cancel();
-        };
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            Console.Error.WriteLine("stopping (SIGTERM): leaving the cluster (this node's shards are handed over)");
-            cancel.Cancel();
-        });
+        using var signals = new StopSignals("leaving the cluster (this node's shards are handed over)");
         var progress = new IngestProgress();
         using var status = new Timer(_ =>
         {
@@ -100,7 +88,7 @@ internal static class NodeRunner
         if (options.MinMembers > 1) Console.Error.WriteLine($"node {node.Address}: waiting for {options.MinMembers} members");
         try
         {
-            return Run(node, ends, progress, cancel.Token).GetAwaiter().GetResult();
+            return Run(node, ends, progress, signals.Token).GetAwaiter().GetResult();
         }
         finally
         {
