@@ -63,7 +63,7 @@ public sealed class ClusterNode
     public PipelineMetrics EngineMetrics => _engine.Metrics;
 
     /// <summary>This node's address (host:port).</summary>
-    public string Address => Akka.Cluster.Cluster.Get(System).SelfAddress.HostPort();
+    public string Address => Akka.Cluster.Cluster.Get(System).SelfAddress is var self ? $"{self.Host}:{self.Port}" : "";
 
     /// <summary>
     /// Starts a member. <paramref name="settings"/> must name a store every node shares (PostgreSQL) unless the cluster
