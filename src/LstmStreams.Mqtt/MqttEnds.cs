@@ -67,7 +67,6 @@ public static class MqttEnds
         var ((killSwitch, metrics), published) = groups
             .ViaMaterialized(KillSwitches.Single<IReadOnlyList<Observation>>(), Keep.Right)
             .ViaMaterialized(LstmStream.CreateGrouped(system, model, streaming, onError), Keep.Both)
-            .SelectMany(batch => batch)
             .ToMaterialized(Sink.FromGraph(new MqttPredictionSink(mqtt, acknowledgements)), Keep.Both)
             .Run(system.Materializer());
         return (metrics, killSwitch, published);

@@ -77,7 +77,8 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
         private readonly TopicMapping _topics;
         private readonly Queue<Arrival> _buffer = new();
         private readonly ConcurrentQueue<Arrival> _arrivals = new(); // from MQTTnet's task to the stage
-        private readonly List<Range> _elements = new(); // MQTTnet hands messages over one at a time
+        private readonly List<Range> _elements = new(); // used under the parser's lock
+        private readonly List<ParsedLine> _parsed = new(); // used under the parser's lock
         private const int MaxGroup = 256; // observations a push carries at most (the runtime splits larger groups anyway)
         private int _next; // the next observation of the buffer's head, when it carries many
         private MqttConnection? _connection;
@@ -85,7 +86,7 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
         private int _arrivalScheduled;
         private long _lastPosition, _lastEmitted;
         private volatile bool _stopping;
-        private readonly JsonlObservations _parser; // interns ids; used under its lock (MQTTnet delivers one message at a time)
+        private readonly JsonlObservations _parser; // interns ids; its lock also gives each message its run of positions
 
         public Logic(MqttObservationSource stage, MqttSourceStatus status) : base(stage.Shape)
         {
@@ -183,37 +184,61 @@ public sealed class MqttObservationSource : GraphStageWithMaterializedValue<Sour
         }
 
         /// <summary>
-        /// Gives the message's observations consecutive positions, tracks it for acknowledgement, parses each
-        /// element (a bad one becomes an error record, the others go on) and hands the good ones to the stage in
-        /// one callback. The topic's sequence id, when the filter names one, wins over an element's <c>seq</c>.
+        /// Parses the message's observations with the next consecutive positions (an array in one pass, other
+        /// payloads element by element; a bad element becomes an error record, the others go on), tracks the
+        /// message for acknowledgement and hands the good ones to the stage in one callback. The topic's sequence
+        /// id, when the filter names one, wins over an element's <c>seq</c>.
         /// </summary>
         private void Take(MqttApplicationMessageReceivedEventArgs message, int generation)
         {
             var payload = message.ApplicationMessage.Payload;
             byte[]? copy = payload.IsSingleSegment ? null : payload.ToArray();
             ReadOnlySpan<byte> bytes = copy ?? payload.FirstSpan;
-            string? unreadable = PayloadElements.Find(bytes, _elements);
-            int count = _elements.Count + (unreadable is null ? 0 : 1);
-            long first = Interlocked.Add(ref _lastPosition, count) - count + 1;
-            if (!_stage._acknowledgements.Track(first, count, message, generation)) return;
             string topic = message.ApplicationMessage.Topic;
             string? sequenceId = _topics.SequenceIdOf(topic);
             Observation? single = null;
             List<Observation>? many = null;
-            for (int i = 0; i < _elements.Count; i++)
+            List<ObservationError>? errors = null;
+            long first;
+            int count;
+            lock (_parser)
             {
-                ParsedLine parsed;
-                lock (_parser) parsed = _parser.Read(bytes[_elements[i]], first + i, sequenceId);
-                if (parsed.Error is { } error)
-                    Reject(error with { Reason = count == 1 ? $"topic '{topic}': {error.Reason}" : $"topic '{topic}', element {i}: {error.Reason}" });
-                else if (count == 1) single = parsed.Observation;
-                else (many ??= new List<Observation>(count)).Add(parsed.Observation!);
+                first = _lastPosition + 1;
+                string? unreadable = Parse(bytes, first, sequenceId);
+                count = _parsed.Count + (unreadable is null ? 0 : 1);
+                _lastPosition += count;
+                for (int i = 0; i < _parsed.Count; i++)
+                {
+                    var parsed = _parsed[i];
+                    if (parsed.Error is { } error)
+                        (errors ??= new()).Add(error with { Reason = count == 1 ? $"topic '{topic}': {error.Reason}" : $"topic '{topic}', element {i}: {error.Reason}" });
+                    else if (count == 1) single = parsed.Observation;
+                    else (many ??= new List<Observation>(count)).Add(parsed.Observation!);
+                }
+
+                if (unreadable is not null) (errors ??= new()).Add(new ObservationError(first + count - 1, sequenceId, $"topic '{topic}': {unreadable}"));
             }
 
-            if (unreadable is not null) Reject(new ObservationError(first + count - 1, sequenceId, $"topic '{topic}': {unreadable}"));
+            if (!_stage._acknowledgements.Track(first, count, message, generation)) return;
+            if (errors is not null)
+            {
+                foreach (var error in errors) Reject(error);
+            }
+
             if (single is null && many is null) return;
             _arrivals.Enqueue(new Arrival(generation, single, many));
             if (Interlocked.Exchange(ref _arrivalScheduled, 1) == 0) _arrived!();
+        }
+
+        /// <summary>Fills <see cref="_parsed"/> with the payload's records (positions from <paramref name="first"/>);
+        /// returns why the rest of an array cannot be read, or null.</summary>
+        private string? Parse(ReadOnlySpan<byte> bytes, long first, string? sequenceId)
+        {
+            if (PayloadElements.IsArray(bytes)) return _parser.ReadArray(bytes, first, sequenceId, _parsed);
+            PayloadElements.Find(bytes, _elements);
+            _parsed.Clear();
+            for (int i = 0; i < _elements.Count; i++) _parsed.Add(_parser.Read(bytes[_elements[i]], first + i, sequenceId));
+            return null;
         }
 
         private void Reject(ObservationError error)

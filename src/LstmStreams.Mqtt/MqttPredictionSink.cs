@@ -9,17 +9,18 @@ using MQTTnet;
 namespace LstmStreams.Mqtt;
 
 /// <summary>
-/// Publishes each prediction with QoS 1 to its sequence's output topic (<c>{"seq", "t", "y"}</c>, as a JSONL
+/// Takes the runtime's kernel batches (<see cref="LstmStream.CreateGrouped"/>: one element per batch, no stream
+/// element per prediction) and publishes each prediction with QoS 1 to its sequence's output topic (<c>{"seq", "t", "y"}</c>, as a JSONL
 /// line), or with output-batch N &gt; 1 up to N predictions of one topic as one message (a JSON array of them,
 /// published when full or after output-linger), and, once the broker's PUBACK came back, completes the input
 /// positions the message answers (<see cref="Prediction.Position"/>) in <see cref="InputAcknowledgements"/>.
 /// Publishes are pipelined: at most max-publishes-in-flight (and the broker's receive-maximum) messages wait for
-/// their PUBACK at once; then upstream is not pulled. Payload buffers are reused (<see cref="OutboundMessage"/>). A publish
+/// their PUBACK at once; then upstream is not pulled (a batch taken may queue up to its own size more). Payload buffers are reused (<see cref="OutboundMessage"/>). A publish
 /// lost with the connection is sent again after reconnecting (at least once: a subscriber may see it twice).
 /// The materialized task completes when every prediction was published and the connection closed; it fails if
 /// the broker refuses a publish (not authorized, invalid topic…), which acknowledges nothing.
 /// </summary>
-public sealed class MqttPredictionSink : GraphStageWithMaterializedValue<SinkShape<Prediction>, Task>
+public sealed class MqttPredictionSink : GraphStageWithMaterializedValue<SinkShape<IReadOnlyList<Prediction>>, Task>
 {
     private readonly MqttSettings _settings;
     private readonly InputAcknowledgements _acknowledgements;
@@ -34,14 +35,14 @@ public sealed class MqttPredictionSink : GraphStageWithMaterializedValue<SinkSha
         settings.Validate();
         _settings = settings;
         _acknowledgements = acknowledgements;
-        Shape = new SinkShape<Prediction>(In);
+        Shape = new SinkShape<IReadOnlyList<Prediction>>(In);
     }
 
-    /// <summary>Predictions to publish.</summary>
-    public Inlet<Prediction> In { get; } = new("MqttPredictionSink.in");
+    /// <summary>Predictions to publish, a kernel batch (or any group) an element.</summary>
+    public Inlet<IReadOnlyList<Prediction>> In { get; } = new("MqttPredictionSink.in");
 
     /// <inheritdoc />
-    public override SinkShape<Prediction> Shape { get; }
+    public override SinkShape<IReadOnlyList<Prediction>> Shape { get; }
 
     /// <inheritdoc />
     protected override Attributes InitialAttributes { get; } = Attributes.CreateName("mqtt-predictions");
@@ -148,7 +149,14 @@ public sealed class MqttPredictionSink : GraphStageWithMaterializedValue<SinkSha
 
         private void OnPush()
         {
-            var prediction = Grab(_stage.In);
+            var predictions = Grab(_stage.In);
+            for (int i = 0; i < predictions.Count; i++) Add(predictions[i]);
+            PullIfRoom();
+        }
+
+        /// <summary>Adds a prediction to its topic's open batch (sent when full), or sends it alone (output-batch 1).</summary>
+        private void Add(Prediction prediction)
+        {
             string topic = TopicOf(prediction.SequenceId);
             if (_batch == 1)
             {
@@ -176,8 +184,6 @@ public sealed class MqttPredictionSink : GraphStageWithMaterializedValue<SinkSha
                     Send(Seal(batch));
                 }
             }
-
-            PullIfRoom();
         }
 
         /// <summary>Publishes the batches that have waited the linger; the timer is set again for the oldest left.</summary>

@@ -23,14 +23,16 @@ public static class MqttStream
     /// <param name="mqtt">Broker, topics, session.</param>
     /// <param name="onError">Receives every error record (unparsable messages on MQTTnet's thread, the runtime's
     /// rejections on the compute stage's): keep it quick. Null to only count them.</param>
-    /// <param name="beforeSink">A stage between the runtime and the sink (a tap, a slow consumer in tests); null for none.</param>
+    /// <param name="beforeSink">A stage between the runtime and the sink (a tap, a slow consumer in tests), which sees
+    /// the predictions one by one; null for none (the sink then takes the runtime's batches whole).</param>
     public static MqttRun Run(ActorSystem system, RecurrentModel model, StreamingSettings streaming, MqttSettings mqtt,
         Action<ObservationError>? onError = null, Flow<Prediction, Prediction, NotUsed>? beforeSink = null)
     {
         var (predictions, acknowledgements) = MqttEnds.Input(system, model, streaming, mqtt, onError);
-        var ((source, killSwitch, metrics), published) = predictions
-            .SelectMany(batch => batch)
-            .Via(beforeSink ?? Flow.Create<Prediction>())
+        // The sink takes whole kernel batches; a stage before it sees each prediction, and hands it on alone.
+        var batches = beforeSink is null ? predictions
+            : predictions.SelectMany(batch => batch).Via(beforeSink).Select(IReadOnlyList<Prediction> (p) => [p]);
+        var ((source, killSwitch, metrics), published) = batches
             .ToMaterialized(Sink.FromGraph(new MqttPredictionSink(mqtt, acknowledgements)), Keep.Both)
             .Run(system.Materializer());
         return new MqttRun(killSwitch, metrics, acknowledgements, published, source);

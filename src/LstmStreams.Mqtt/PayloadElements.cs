@@ -1,31 +1,38 @@
+using System.Diagnostics;
 using System.Text.Json;
 
 namespace LstmStreams.Mqtt;
 
 /// <summary>
-/// Where the observation objects of one MQTT payload are. A payload is one JSON object (one observation), a JSON
-/// array of objects, or JSONL (one object per line, blank lines skipped). Array elements are delimited with
-/// <see cref="Utf8JsonReader"/> (<c>TokenStartIndex</c>, <c>Skip</c>), lines by <c>'\n'</c>; the elements are not
-/// parsed here (each goes to the observation parser, so one bad element is one error record). A multi-line
-/// payload that is one JSON value (a pretty-printed object) is one element.
+/// What kind of payload a message carries, and for one that is not an array where its observation objects are. A
+/// payload is one JSON object (one observation), a JSON array of objects (read in one pass by
+/// <see cref="LstmStreams.Formats.JsonlObservations.ReadArray"/>), or JSONL (one object per line, blank lines
+/// skipped). Lines are delimited by <c>'\n'</c> and not parsed here (each goes to the observation parser, so one bad
+/// line is one error record). A multi-line payload that is one JSON value (a pretty-printed object) is one element.
 /// </summary>
 internal static class PayloadElements
 {
-    /// <summary>Fills <paramref name="elements"/> (cleared first) with the byte ranges of the payload's elements.</summary>
-    /// <param name="payload">The message payload (UTF-8).</param>
-    /// <param name="elements">Receives one range per element, in payload order.</param>
-    /// <returns>Null, or why the payload's remainder after the found elements cannot be read (an array that is not
-    /// valid JSON from some element on, or an empty array): one error record more.</returns>
-    public static string? Find(ReadOnlySpan<byte> payload, List<Range> elements)
+    /// <summary>Whether the payload is a JSON array (its first byte after white space is <c>[</c>).</summary>
+    public static bool IsArray(ReadOnlySpan<byte> payload)
     {
+        int first = FirstNonWhitespace(payload);
+        return first < payload.Length && payload[first] == (byte)'[';
+    }
+
+    /// <summary>Fills <paramref name="elements"/> (cleared first) with the byte ranges of the objects of a payload
+    /// that is not an array: the whole payload, or its lines.</summary>
+    /// <param name="payload">The message payload (UTF-8), not an array (<see cref="IsArray"/>).</param>
+    /// <param name="elements">Receives one range per element, in payload order.</param>
+    public static void Find(ReadOnlySpan<byte> payload, List<Range> elements)
+    {
+        Debug.Assert(!IsArray(payload), "arrays are read by JsonlObservations.ReadArray");
         elements.Clear();
         int first = FirstNonWhitespace(payload);
-        if (first < payload.Length && payload[first] == (byte)'[') return FindInArray(payload, elements);
         int newline = first < payload.Length ? payload[first..].IndexOf((byte)'\n') : -1;
         if (newline < 0 || !HasContent(payload[(first + newline + 1)..]) || IsOneValue(payload))
         {
             elements.Add(Range.All);
-            return null;
+            return;
         }
 
         int start = 0;
@@ -36,32 +43,6 @@ internal static class PayloadElements
             if (HasContent(payload[start..end])) elements.Add(start..end);
             start = end + 1;
         }
-
-        return null;
-    }
-
-    private static string? FindInArray(ReadOnlySpan<byte> payload, List<Range> elements)
-    {
-        var reader = new Utf8JsonReader(payload);
-        try
-        {
-            reader.Read(); // [
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-            {
-                int start = (int)reader.TokenStartIndex;
-                reader.Skip();
-                elements.Add(start..(int)reader.BytesConsumed);
-            }
-
-            if (reader.TokenType != JsonTokenType.EndArray) return $"the array is not closed after element {elements.Count}.";
-            if (HasContent(payload[(int)reader.BytesConsumed..])) return "content after the array: send one array (or one object, or JSONL lines) per message.";
-        }
-        catch (JsonException e)
-        {
-            return $"the array is not valid JSON from element {elements.Count} on, which is not read ({e.Message}).";
-        }
-
-        return elements.Count == 0 ? "an empty array carries no observation." : null;
     }
 
     /// <summary>Whether the payload is a single JSON value (then it is one element, even across lines).</summary>

@@ -14,7 +14,7 @@ namespace LstmStreams.Mqtt;
 /// </summary>
 internal sealed class ReadGate(Func<bool> mayRead) : IMqttClientStreamProvider
 {
-    private const int ReceiveBufferBytes = 16 * 1024;
+    private const int ReceiveBufferBytes = 128 * 1024;
     private const int ReadBufferBytes = 16 * 1024;
     private static readonly TimeSpan Recheck = TimeSpan.FromMilliseconds(200);
     private TaskCompletionSource _wake = NewWake();

@@ -12,7 +12,10 @@
 # Keep N and M below 65,536: Mosquitto 2.0.11 loses messages queued for one session beyond that (its 16-bit
 # message ids wrap; mosquitto_sub alone receives 34,469 of 100,000 queued).
 #
-# MOSQUITTO_CONF adds lines to the broker's config (e.g. 'max_inflight_messages 1000').
+# MOSQUITTO_CONF adds lines to the broker's config (e.g. 'max_inflight_messages 1000'). CLI names another build's
+# lstm-streams.dll (to compare two builds in one session). WARM=1 times part 3 in a process that has already run the
+# same M messages (stopped with SIGSTOP while the timed ones are queued, then resumed): the rate of a run past its
+# JIT warm-up, as a long-lived service sees it, instead of the first seconds of a new process.
 #
 #   tests/LstmStreams.Mqtt.Tests/measure-throughput.sh [N=60000] [SENSORS=1000] [M=10000] [B=100] [MODEL=tests/fixtures/pytorch/lstm_2l_head_sigmoid.safetensors]
 set -euo pipefail
@@ -22,7 +25,7 @@ sensors=${2:-1000}
 m=${3:-10000}
 b=${4:-100}
 model=${5:-tests/fixtures/pytorch/lstm_2l_head_sigmoid.safetensors}
-cli=src/LstmStreams.Cli/bin/Release/net10.0/lstm-streams.dll
+cli=${CLI:-src/LstmStreams.Cli/bin/Release/net10.0/lstm-streams.dll}
 width=$(dotnet "$cli" inspect "$model" | awk '/^input size:/ {print $3; exit}')
 width=${width:-4}
 port=${PORT:-18883}
@@ -88,19 +91,32 @@ echo "2. lstm-streams, 1 observation a message: $single_items predictions back i
 
 # 3. B observations a message in, output-batch = B out (one topic, so batches fill).
 conf="lstm-streams.mqtt { sequence-from = payload, client-id = \"bench-batch-$$\", output-batch = $b, output-linger = 5ms }"
-run "$conf" 'bench/batched'; sleep 4; stop_run
-mosquitto_pub -p "$port" -h 127.0.0.1 -q 1 -t bench/obs -l < "$dir/batches.jsonl"
 total=$((m * b))
+# wait_for_predictions FILE: until FILE holds all M*B predictions (or 120 s passed).
+wait_for_predictions() {
+  local deadline=$((SECONDS + 120))
+  while [ "$(grep -o '"seq"' "$1" | wc -l)" -lt "$total" ] && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
+}
+run "$conf" 'bench/batched'; sleep 4
+if [ -n "${WARM:-}" ]; then
+  mosquitto_sub -p "$port" -h 127.0.0.1 -q 1 -t 'bench/batched' -F '%p' > "$dir/warm.raw" & sub=$!
+  sleep 0.5
+  mosquitto_pub -p "$port" -h 127.0.0.1 -q 1 -t bench/obs -l < "$dir/batches.jsonl"
+  wait_for_predictions "$dir/warm.raw"; kill "$sub"; wait "$sub" 2>/dev/null || true
+  kill -STOP "$run_pid"
+else
+  stop_run
+fi
+mosquitto_pub -p "$port" -h 127.0.0.1 -q 1 -t bench/obs -l < "$dir/batches.jsonl"
 mosquitto_sub -p "$port" -h 127.0.0.1 -q 1 -t 'bench/batched' -F '%U %p' > "$dir/batched.raw" & sub=$!
 sleep 0.5
-run "$conf" 'bench/batched'
+if [ -n "${WARM:-}" ]; then kill -CONT "$run_pid"; else run "$conf" 'bench/batched'; fi
 cpu0=$(first_arrival_cpu "$dir/batched.raw")
-deadline=$((SECONDS + 120))
-while [ "$(grep -o '"seq"' "$dir/batched.raw" | wc -l)" -lt "$total" ] && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
+wait_for_predictions "$dir/batched.raw"
 cpu1=$(cpu); stop_run; kill "$sub" 2>/dev/null || true; wait "$sub" 2>/dev/null || true
 awk '{ print $1, gsub(/"seq"/, "") }' "$dir/batched.raw" > "$dir/batched.times"
 read -r batch_items batch_seconds batch_rate < <(rate "$dir/batched.times")
-echo "3. lstm-streams, $b observations a message, output-batch $b: $batch_items predictions back in $batch_seconds s: $batch_rate observations/s;" \
+echo "3. lstm-streams, $b observations a message, output-batch $b${WARM:+, warm}: $batch_items predictions back in $batch_seconds s: $batch_rate observations/s;" \
   "$(awk -v c="$(echo "$cpu1 - $cpu0" | bc)" -v n="$batch_items" 'BEGIN { printf "%.2f", c * 1e6 / n }') us CPU of lstm-streams per observation"
 
 awk -v s="$single_rate" -v r="$relay_rate" 'BEGIN { printf "ratio single-observation lstm-streams / mosquitto relay: %.2f\n", (r > 0 ? s / r : 0) }'

@@ -12,11 +12,23 @@ public sealed partial class JsonlObservations
 {
     internal bool TryReadFast(ReadOnlySpan<byte> s, long position, string? sequenceId, out ParsedLine parsed)
     {
+        int i = 0;
+        if (TryReadFastObject(s, ref i, position, sequenceId, out parsed) && SkipSpace(s, i) == s.Length) return true;
+        parsed = default;
+        return false;
+    }
+
+    /// <summary>The fast path for the object that starts at <paramref name="i"/> (after white space); on success
+    /// <paramref name="i"/> is just past its closing brace, and what follows is the caller's (a line's end, an
+    /// array's comma).</summary>
+    internal bool TryReadFastObject(ReadOnlySpan<byte> s, ref int i, long position, string? sequenceId, out ParsedLine parsed)
+    {
         parsed = default;
         string? seq = sequenceId;
         long? t = null;
         bool reset = false, end = false;
-        int xCount = -1, named = 0, i = SkipSpace(s, 0);
+        int xCount = -1, named = 0;
+        i = SkipSpace(s, i);
         float[]? values = null;
         if (_seen.Length > 0) Array.Clear(_seen);
         if (i >= s.Length || s[i] != '{') return false;
@@ -78,7 +90,7 @@ public sealed partial class JsonlObservations
             }
         }
 
-        if (SkipSpace(s, i) != s.Length || string.IsNullOrEmpty(seq)) return false;
+        if (string.IsNullOrEmpty(seq)) return false;
         if (xCount >= 0) parsed = ParsedLine.Ok(new Observation(seq, _x.AsSpan(0, xCount).ToArray(), t, reset, end, position));
         else if (_features is not null && named == _features.Count) parsed = ParsedLine.Ok(new Observation(seq, values!, t, reset, end, position));
         else return false;
