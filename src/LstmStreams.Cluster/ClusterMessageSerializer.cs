@@ -16,6 +16,7 @@ public sealed class ClusterMessageSerializer : SerializerWithStringManifest
     private const string AnswersManifest = "A";
     private const string ConfirmManifest = "C";
     private const string ReleasedManifest = "D";
+    private const string ReceivedManifest = "E";
 
     /// <summary>Created by Akka from its configuration.</summary>
     public ClusterMessageSerializer(ExtendedActorSystem system) : base(system)
@@ -32,6 +33,7 @@ public sealed class ClusterMessageSerializer : SerializerWithStringManifest
         Answers => AnswersManifest,
         ConfirmAnswers => ConfirmManifest,
         Released => ReleasedManifest,
+        RouteReceived => ReceivedManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a cluster message of LstmStreams.", nameof(o)),
     };
 
@@ -45,6 +47,7 @@ public sealed class ClusterMessageSerializer : SerializerWithStringManifest
             {
                 case RouteObservations route:
                     writer.Write(route.Shard);
+                    writer.Write(route.Number);
                     writer.Write(Serialization.SerializedActorPath(route.Ingester));
                     writer.Write(route.Observations.Length);
                     foreach (var observation in route.Observations) Write(writer, observation);
@@ -74,6 +77,11 @@ public sealed class ClusterMessageSerializer : SerializerWithStringManifest
                 case ConfirmAnswers confirm:
                     writer.Write(confirm.Batch);
                     break;
+                case RouteReceived received:
+                    writer.Write(received.Shard);
+                    writer.Write(received.Number);
+                    writer.Write(received.Accepted);
+                    break;
                 case Released released:
                     writer.Write(released.SequenceIds.Length);
                     for (int i = 0; i < released.SequenceIds.Length; i++)
@@ -100,10 +108,11 @@ public sealed class ClusterMessageSerializer : SerializerWithStringManifest
             case RouteManifest:
             {
                 int shard = reader.ReadInt32();
+                long number = reader.ReadInt64();
                 var ingester = system.Provider.ResolveActorRef(reader.ReadString());
                 var observations = new Observation[reader.ReadInt32()];
                 for (int i = 0; i < observations.Length; i++) observations[i] = ReadObservation(reader);
-                return new RouteObservations(shard, ingester, observations);
+                return new RouteObservations(shard, number, ingester, observations);
             }
             case AnswersManifest:
             {
@@ -130,6 +139,8 @@ public sealed class ClusterMessageSerializer : SerializerWithStringManifest
             }
             case ConfirmManifest:
                 return new ConfirmAnswers(reader.ReadInt64());
+            case ReceivedManifest:
+                return new RouteReceived(reader.ReadInt32(), reader.ReadInt64(), reader.ReadBoolean());
             case ReleasedManifest:
             {
                 int count = reader.ReadInt32();

@@ -13,9 +13,17 @@ public interface IClusterMessage;
 /// position, by which the answers come back.
 /// </summary>
 /// <param name="Shard">The shard, which is the sharded entity's id.</param>
+/// <param name="Number">The ingester's number of this message, acknowledged by <see cref="RouteReceived"/>.</param>
 /// <param name="Ingester">Where the answers go.</param>
 /// <param name="Observations">The observations, in input order.</param>
-public sealed record RouteObservations(int Shard, IActorRef Ingester, Observation[] Observations) : IClusterMessage;
+public sealed record RouteObservations(int Shard, long Number, IActorRef Ingester, Observation[] Observations) : IClusterMessage;
+
+/// <summary>A shard's entity → the ingester: it has taken the message (handed it to its node's engine), or, handing the
+/// shard over, it has not (send it again: the regions hold it until the shard's next home is known).</summary>
+/// <param name="Shard">The shard.</param>
+/// <param name="Number">The message's number.</param>
+/// <param name="Accepted">Taken; false: refused, send again.</param>
+public sealed record RouteReceived(int Shard, long Number, bool Accepted) : IClusterMessage;
 
 /// <summary>Host → ingester: the answers (a prediction or an error record for each observation) of one of the host's
 /// batches for this ingester, numbered per ingester so that one confirmation covers every batch before it.</summary>

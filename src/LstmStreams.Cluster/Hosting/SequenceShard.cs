@@ -9,7 +9,8 @@ namespace LstmStreams.Cluster.Hosting;
 /// sequence of the node, and remembers which sequences it brought. When sharding hands the shard to another node
 /// (rebalance, this node leaving), its stop message makes it wait until every observation it handed over is
 /// answered, then the host passivates its sequences and flushes their states to the store; only then does it stop,
-/// so the next node restores exactly what this one applied.
+/// so the next node restores exactly what this one applied. Each message it takes is acknowledged to its ingester
+/// (<see cref="RouteReceived"/>), which sends a shard one message at a time; once handing over, it refuses them.
 /// </summary>
 internal sealed class SequenceShard : UntypedActor, IWithTimers
 {
@@ -34,8 +35,13 @@ internal sealed class SequenceShard : UntypedActor, IWithTimers
     {
         switch (message)
         {
+            case RouteObservations route when _handingOff:
+                // Handing over: nothing new enters this node's engine; the ingester sends it again to the next home.
+                route.Ingester.Tell(new RouteReceived(_shard, route.Number, Accepted: false), Self);
+                break;
             case RouteObservations route:
                 Submit(route);
+                route.Ingester.Tell(new RouteReceived(_shard, route.Number, Accepted: true), Self);
                 break;
             case HandOffShard when !_handingOff:
                 _handingOff = true;

@@ -20,9 +20,7 @@ namespace LstmStreams.Cluster.Ingest;
 internal sealed class Ingester : UntypedActor, IWithTimers
 {
     private const int MaxRouted = 4096; // observations in one routed message
-    private const int MaxResent = 65536; // observations in one resent message (a shard's resend is one message: lost or delivered whole)
-    private const string RecoveryTimer = "recovery";
-    private static readonly TimeSpan RecoveryCheck = TimeSpan.FromSeconds(2);
+    private const string ResendTimer = "resend";
     private readonly IActorRef _region;
     private readonly int _shards;
     private readonly int _maxUnreleased;
@@ -32,11 +30,9 @@ internal sealed class Ingester : UntypedActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, SequenceLog> _logs = new(StringComparer.Ordinal);
     private readonly Dictionary<long, Entry> _entries = new();
-    private readonly Address?[] _shardHosts;
-    private readonly List<Observation>?[] _waiting; // per shard, routed while a member was unreachable
-    private readonly HashSet<Address> _unreachable = new();
-    private readonly List<Observation>?[] _outgoing;
-    private readonly bool[] _recovering; // sent again after its host was lost; new observations wait until it answers
+    private readonly Address?[] _shardHosts; // from the answers: where each shard was last heard from
+    private readonly HashSet<Address> _unreachable = new(); // while any, nothing is sent
+    private readonly ShardRoutes _routes;
     private IActorRef? _upstream;
     private bool _ackOwed, _upstreamDone;
     private long _nextPosition = 1;
@@ -50,9 +46,7 @@ internal sealed class Ingester : UntypedActor, IWithTimers
         _progress = progress;
         _done = done;
         _shardHosts = new Address?[shards];
-        _waiting = new List<Observation>?[shards];
-        _outgoing = new List<Observation>?[shards];
-        _recovering = new bool[shards];
+        _routes = new ShardRoutes(shards, MaxRouted, Send);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -60,8 +54,11 @@ internal sealed class Ingester : UntypedActor, IWithTimers
     public static Props Props(IActorRef region, int shards, int maxUnreleased, IngestOutput output, IngestProgress progress, TaskCompletionSource<IngestSummary> done) =>
         Akka.Actor.Props.Create(() => new Ingester(region, shards, maxUnreleased, output, progress, done));
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
         Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, InitialStateAsEvents, typeof(IReachabilityEvent), typeof(IMemberEvent));
+        Timers.StartPeriodicTimer(ResendTimer, ResendDue.Instance, TimeSpan.FromSeconds(1));
+    }
 
     protected override void PostStop()
     {
@@ -104,15 +101,22 @@ internal sealed class Ingester : UntypedActor, IWithTimers
                 break;
             case ReachableMember reachable:
                 _unreachable.Remove(reachable.Member.Address);
-                SendWaiting();
+                _routes.SendReady(_unreachable.Count > 0, DateTime.UtcNow);
                 break;
             case MemberRemoved removed:
                 _unreachable.Remove(removed.Member.Address);
                 Lost(removed.Member.Address);
-                SendWaiting();
+                _routes.SendReady(_unreachable.Count > 0, DateTime.UtcNow);
                 break;
-            case RecoveryCheckDue:
-                ResendRecovering();
+            case RouteReceived { Accepted: true } received:
+                _routes.Acknowledged(received.Shard, received.Number);
+                _routes.SendReady(_unreachable.Count > 0, DateTime.UtcNow);
+                break;
+            case RouteReceived refused:
+                _routes.Refused(refused.Shard, refused.Number, DateTime.UtcNow);
+                break;
+            case ResendDue:
+                if (_unreachable.Count == 0) _routes.ResendOverdue(DateTime.UtcNow);
                 break;
             case IMemberEvent or IReachabilityEvent or CurrentClusterState:
                 break;
@@ -147,41 +151,25 @@ internal sealed class Ingester : UntypedActor, IWithTimers
             log.Entries.Enqueue(entry);
             _entries.Add(entry.Routed.Position, entry);
             _progress.Unreleased++;
-            (_outgoing[entry.Shard] ??= new List<Observation>()).Add(entry.Routed);
+            _routes.Add(entry.Shard, entry.Routed);
         }
 
-        for (int shard = 0; shard < _shards; shard++)
-        {
-            if (_outgoing[shard] is not { Count: > 0 } list) continue;
-            if (_unreachable.Count > 0 || _recovering[shard]) (_waiting[shard] ??= new List<Observation>()).AddRange(list);
-            else Send(shard, list);
-            list.Clear();
-        }
-
+        _routes.SendReady(_unreachable.Count > 0, DateTime.UtcNow);
         CompleteIfDone();
     }
 
-    private void Send(int shard, List<Observation> observations, int most = MaxRouted)
+    private void Send(int shard, long number, Observation[] observations, bool again)
     {
-        for (int start = 0; start < observations.Count; start += most)
+        foreach (var observation in observations)
         {
-            var part = observations.GetRange(start, Math.Min(most, observations.Count - start)).ToArray();
-            foreach (var observation in part) _entries[observation.Position].Sent = true;
-            _region.Tell(new RouteObservations(shard, Self, part), Self);
-            _progress.Messages++;
+            if (!_entries.TryGetValue(observation.Position, out var entry)) continue;
+            entry.Sent = true;
+            entry.Resent |= again;
         }
-    }
 
-    private void SendWaiting()
-    {
-        if (_unreachable.Count > 0) return;
-        for (int shard = 0; shard < _shards; shard++)
-        {
-            if (_recovering[shard] || _waiting[shard] is not { Count: > 0 } waiting) continue;
-            waiting.RemoveAll(o => !_entries.ContainsKey(o.Position)); // answered with an error meanwhile: nothing to send
-            Send(shard, waiting);
-            waiting.Clear();
-        }
+        if (again) _progress.Resent += observations.Length;
+        _region.Tell(new RouteObservations(shard, number, Self, observations), Self);
+        _progress.Messages++;
     }
 
     private void OnAnswers(Answers answers)
@@ -255,66 +243,43 @@ internal sealed class Ingester : UntypedActor, IWithTimers
     }
 
     /// <summary>
-    /// A member was removed (downed, or left). Each shard it hosted, or that no answer has come from yet, recovers: every
-    /// unreleased observation already sent to it is sent again, in order, as one message (so that it is lost or
-    /// delivered whole: this node's region may not yet know the shard's host is gone, and would drop it), and the
-    /// shard's new observations wait until it answers; until then, the whole set is sent again every few seconds.
-    /// Copies that arrive twice are dropped by t. The shard's next home restores its last durable snapshot first.
+    /// A member was removed (downed, or left): every shard it hosted, or that no answer has come from yet, starts over.
+    /// Its unreleased observations already sent go again, in order, ahead of what waits (<see cref="ShardRoutes.Restart"/>);
+    /// the shard's next home restores its last durable snapshot first, and t drops what that already includes.
     /// </summary>
     private void Lost(Address lost)
     {
+        var lostShards = new bool[_shards];
+        var unreleased = new List<Observation>?[_shards];
         for (int shard = 0; shard < _shards; shard++)
         {
             if (_shardHosts[shard] is { } host && host != lost) continue;
             _shardHosts[shard] = null;
-            _recovering[shard] = true;
+            lostShards[shard] = true;
+            unreleased[shard] = new List<Observation>();
         }
 
-        int resent = ResendRecovering();
-        _log.Warning("member {0} was removed: {1} unreleased observations sent again", lost, resent);
-        Timers.StartPeriodicTimer(RecoveryTimer, RecoveryCheckDue.Instance, RecoveryCheck);
-    }
-
-    private int ResendRecovering()
-    {
-        int resent = 0;
+        int count = 0;
         foreach (var (_, log) in _logs)
         {
             foreach (var entry in log.Entries)
             {
-                if (entry.Released || !entry.Sent || !_recovering[entry.Shard]) continue;
-                entry.Resent = true;
-                (_outgoing[entry.Shard] ??= new List<Observation>()).Add(entry.Routed);
-                resent++;
+                if (entry.Released || !entry.Sent || !lostShards[entry.Shard]) continue;
+                unreleased[entry.Shard]!.Add(entry.Routed);
+                count++;
             }
         }
 
-        bool any = false;
         for (int shard = 0; shard < _shards; shard++)
         {
-            if (!_recovering[shard]) continue;
-            any = true;
-            if (_outgoing[shard] is not { Count: > 0 } list) continue;
-            Send(shard, list, MaxResent);
-            list.Clear();
+            if (lostShards[shard]) _routes.Restart(shard, unreleased[shard]!);
         }
 
-        if (!any) Timers.Cancel(RecoveryTimer);
-        _progress.Resent += resent;
-        return resent;
+        _log.Warning("member {0} was removed: {1} unreleased observations sent again", lost, count);
     }
 
-    /// <summary>An answer came from the shard's host: a recovering shard has a live home again; what waited goes.</summary>
-    private void Heard(int shard)
-    {
-        _shardHosts[shard] = Sender.Path.Address;
-        if (!_recovering[shard]) return;
-        _recovering[shard] = false;
-        if (_unreachable.Count > 0 || _waiting[shard] is not { Count: > 0 } waiting) return;
-        waiting.RemoveAll(o => !_entries.ContainsKey(o.Position));
-        Send(shard, waiting);
-        waiting.Clear();
-    }
+    /// <summary>An answer came from the shard's host: remember where the shard lives.</summary>
+    private void Heard(int shard) => _shardHosts[shard] = Sender.Path.Address;
 
     private void AckIfRoom()
     {
@@ -330,9 +295,9 @@ internal sealed class Ingester : UntypedActor, IWithTimers
         Context.Stop(Self);
     }
 
-    private sealed class RecoveryCheckDue
+    private sealed class ResendDue
     {
-        public static RecoveryCheckDue Instance { get; } = new();
+        public static ResendDue Instance { get; } = new();
     }
 
     private sealed class SequenceLog

@@ -37,7 +37,7 @@ internal static class ClusterFixture
             MinMembers = minMembers,
             ModelHash = modelHash,
             SharedStore = "postgres test",
-        }, model, settings, Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
+        }, model, settings, Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING"));
 
     /// <summary>Interleaved observations of <paramref name="sequences"/> sequences, <paramref name="steps"/> each, t explicit
     /// (1, 2, …) when <paramref name="explicitT"/>, positions 1, 2, … in stream order.</summary>

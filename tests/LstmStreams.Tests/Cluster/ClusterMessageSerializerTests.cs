@@ -19,7 +19,7 @@ public sealed class ClusterMessageSerializerTests : TestKit
     public void RouteObservations_round_trips_every_field_and_every_float_bit_for_bit()
     {
         float[] x = [0f, -0f, float.Epsilon, 1e-40f, 3.4028235e38f, -1.17549435e-38f, 0.1f, float.NaN];
-        var route = new RouteObservations(17, TestActor,
+        var route = new RouteObservations(17, 1L << 33, TestActor,
         [
             new Observation("sensor/1", x, t: 1_700_000_000_000, reset: true, position: 42),
             new Observation("ß-ü-🙂", [1f], t: null, end: true, position: (1L << 40) - 1),
@@ -28,6 +28,7 @@ public sealed class ClusterMessageSerializerTests : TestKit
         var back = RoundTrip(route);
 
         Assert.Equal(17, back.Shard);
+        Assert.Equal(1L << 33, back.Number);
         Assert.Equal(TestActor, back.Ingester);
         Assert.Equal(2, back.Observations.Length);
         var (a, b) = (back.Observations[0], back.Observations[1]);
@@ -49,6 +50,7 @@ public sealed class ClusterMessageSerializerTests : TestKit
         Assert.Equal(answers.Errors, back.Errors);
 
         Assert.Equal(12, RoundTrip(new ConfirmAnswers(12)).Batch);
+        Assert.Equal(new RouteReceived(3, 99, false), RoundTrip(new RouteReceived(3, 99, false)));
         var released = RoundTrip(new Released(["a", "b"], [1, long.MaxValue]));
         Assert.Equal(["a", "b"], released.SequenceIds);
         Assert.Equal([1, long.MaxValue], released.Ts);
@@ -58,7 +60,7 @@ public sealed class ClusterMessageSerializerTests : TestKit
     public void A_routed_observation_costs_its_floats_its_id_and_a_few_bytes()
     {
         var observations = Enumerable.Range(0, 100).Select(i => new Observation($"sensor/{i:D4}", new float[8], t: i, position: i)).ToArray();
-        int bytes = Serializer.ToBinary(new RouteObservations(0, TestActor, observations)).Length;
+        int bytes = Serializer.ToBinary(new RouteObservations(0, 1, TestActor, observations)).Length;
         // 8 floats (32) + length (4) + id (1 + 11) + flags (1) + t (8) + position (8) = 65 a observation, plus the header.
         Assert.InRange(bytes / 100.0, 65, 66.5);
     }
