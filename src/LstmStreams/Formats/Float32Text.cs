@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 
 namespace LstmStreams.Formats;
 
@@ -21,6 +22,7 @@ internal static class Float32Text
     /// Parses <paramref name="text"/> if it is a JSON number (<c>-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?</c>,
     /// nothing around it); false for anything else. A number beyond float32's range gives ±Infinity.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParseJsonNumber(ReadOnlySpan<byte> text, out float value)
     {
         value = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LstmStreams.Pipeline;
 
 namespace LstmStreams.Formats;
@@ -10,6 +11,7 @@ namespace LstmStreams.Formats;
 /// </summary>
 public sealed partial class JsonlObservations
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool TryReadFast(ReadOnlySpan<byte> s, long position, string? sequenceId, out ParsedLine parsed)
     {
         parsed = default;
@@ -85,6 +87,7 @@ public sealed partial class JsonlObservations
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int SkipSpace(ReadOnlySpan<byte> s, int i)
     {
         while (i < s.Length && s[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') i++;
@@ -92,6 +95,7 @@ public sealed partial class JsonlObservations
     }
 
     /// <summary>A string of printable ASCII without escapes (anything else: the general path).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryString(ReadOnlySpan<byte> s, scoped ref int i, out ReadOnlySpan<byte> text)
     {
         text = default;
@@ -113,6 +117,7 @@ public sealed partial class JsonlObservations
     }
 
     /// <summary>The bytes of a number token (checked against JSON's grammar by the caller).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryNumber(ReadOnlySpan<byte> s, scoped ref int i, out ReadOnlySpan<byte> number)
     {
         int start = i;
@@ -121,6 +126,7 @@ public sealed partial class JsonlObservations
         return i > start;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryNumbers(ReadOnlySpan<byte> s, ref int i, out int count)
     {
         count = 0;

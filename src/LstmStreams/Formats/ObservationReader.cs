@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Akka;
 using Akka.Streams;
@@ -79,6 +80,7 @@ public sealed class ObservationReader : IDisposable
     /// The next run of whole lines: at least one (waiting for input when none is buffered), no more than the
     /// input has ready; null once the input has ended. Call from one thread.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public LineChunk? ReadChunk()
     {
         while (true)
@@ -107,6 +109,7 @@ public sealed class ObservationReader : IDisposable
     /// Parses a chunk's lines into groups of at most <paramref name="maxGroup"/> observations, in line order;
     /// reports the error records; gives the chunk's buffer back. Thread-safe: chunks may be parsed at once.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public List<Observation[]> Parse(LineChunk chunk, int maxGroup)
     {
         if (_newParser is null) throw new InvalidOperationException("no line parser: call UseParser first.");
