@@ -61,7 +61,7 @@ public sealed partial class JsonlObservations
                 else if (key.SequenceEqual("end"u8)) { if (!TryFlag(s, ref i, out end)) return false; }
                 else if (_features is not null && _features.IndexOf(key) is var index and >= 0)
                 {
-                    if (!TryNumber(s, ref i, out var number) || !Float32Text.TryParseJsonNumber(number, out float value) || !float.IsFinite(value)) return false;
+                    if (!TryNumberValue(s, ref i, out float value) || !float.IsFinite(value)) return false;
                     values ??= new float[_features.Count];
                     values[index] = value;
                     if (!_seen[index]) (_seen[index], named) = (true, named + 1);
@@ -126,6 +126,21 @@ public sealed partial class JsonlObservations
         return i > start;
     }
 
+    /// <summary>A number token's value, read in one pass: what <see cref="TryNumber"/> then
+    /// <see cref="Float32Text.TryParseJsonNumber"/> accept, no more (a token that goes on past the number is refused).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool TryNumberValue(ReadOnlySpan<byte> s, scoped ref int i, out float value)
+    {
+        if (i >= s.Length || !Float32Text.TryParseJsonNumberPrefix(s[i..], out value, out int length))
+        {
+            value = 0;
+            return false;
+        }
+
+        i += length;
+        return i >= s.Length || s[i] is not ((>= (byte)'0' and <= (byte)'9') or (byte)'-' or (byte)'+' or (byte)'.' or (byte)'e' or (byte)'E');
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryNumbers(ReadOnlySpan<byte> s, ref int i, out int count)
     {
@@ -140,7 +155,7 @@ public sealed partial class JsonlObservations
 
         while (true)
         {
-            if (!TryNumber(s, ref i, out var number) || !Float32Text.TryParseJsonNumber(number, out float value) || !float.IsFinite(value)) return false;
+            if (!TryNumberValue(s, ref i, out float value) || !float.IsFinite(value)) return false;
             if (count == _x.Length) Array.Resize(ref _x, _x.Length * 2);
             _x[count++] = value;
             i = SkipSpace(s, i);
