@@ -55,6 +55,42 @@ internal static class RunCommand
     /// summary of a file run that completed (the benchmark reads it).</summary>
     internal static int Execute(RunOptions options, Func<(Akka.Configuration.Config, Settings.StreamingSettings)> readSettings, Action<RunSummary>? onDone = null)
     {
+        Akka.Configuration.Config config;
+        Settings.StreamingSettings settings;
+        try
+        {
+            (config, settings) = readSettings();
+            settings = SharedOptions.WithStoreFor(settings, options.Model);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+
+        // The actor system and the store (its plugin, the scan of its ids) start on another thread while this one
+        // loads the model and opens the files: their first use (JIT) was most of a short run's time into SQLite.
+        var starting = Task.Run(() =>
+        {
+            var system = StreamRunner.CreateSystem(config);
+            return (System: system, Store: Persistence.SnapshotStores.StartEarly(system, settings.Persistence));
+        });
+        try
+        {
+            return Execute(options, config, settings, starting, onDone);
+        }
+        finally
+        {
+            // Terminated already when a stream ran; here too when the command stopped before (a bad model or input).
+            var (system, store) = starting.GetAwaiter().GetResult();
+            system.Terminate().Wait(TimeSpan.FromSeconds(3));
+            store.Dispose();
+        }
+    }
+
+    private static int Execute(RunOptions options, Akka.Configuration.Config config, Settings.StreamingSettings settings,
+        Task<(Akka.Actor.ActorSystem System, IDisposable Store)> starting, Action<RunSummary>? onDone)
+    {
         Core.Model.RecurrentModel loaded;
         try
         {
@@ -71,8 +107,6 @@ internal static class RunCommand
             Console.Error.WriteLine($"warning: model file '{options.Model}' has tensors the streamed model does not use: {string.Join(", ", loaded.IgnoredTensors.Take(10))}{(loaded.IgnoredTensors.Count > 10 ? ", …" : "")}. " +
                 "If they are part of the network's forward path (e.g. a second Linear after the head), the predictions will differ from PyTorch.");
 
-        Akka.Configuration.Config config;
-        Settings.StreamingSettings settings;
         InputFormat inputFormat;
         OutputFormat outputFormat;
         InputFields fields;
@@ -80,8 +114,6 @@ internal static class RunCommand
         bool mqttIn = MqttRunner.IsAddress(options.Input), mqttOut = MqttRunner.IsAddress(options.Output);
         try
         {
-            (config, settings) = readSettings();
-            settings = SharedOptions.WithStoreFor(settings, options.Model);
             fields = options.Fields(config, loaded);
             if (mqttIn || mqttOut) mqtt = MqttRunner.Settings(config, options.Input, options.Output) with { Fields = fields };
             inputFormat = FileInput.Guess(options.Input, options.Format);
@@ -136,7 +168,7 @@ internal static class RunCommand
         }
 
         using var predictionsOwner = predictions;
-        var system = StreamRunner.CreateSystem(config); // terminated in finally, with a bound: a source blocked reading an idle pipe never stops
+        var system = starting.GetAwaiter().GetResult().System; // terminated by the caller, with a bound: a source blocked reading an idle pipe never stops
         using var cancel = new CancellationTokenSource();
         // Ctrl-C and SIGTERM stop reading input; what was admitted is emitted and every state is written.
         Console.CancelKeyPress += (_, e) =>
@@ -182,7 +214,7 @@ internal static class RunCommand
         }
         finally
         {
-            system.Terminate().Wait(TimeSpan.FromSeconds(3)); // the stream is done; only a source blocked on an idle input may linger
+            system.Terminate().Wait(TimeSpan.FromSeconds(3)); // before the writers close: the stream is done; only a source blocked on an idle input may linger
         }
     }
 }

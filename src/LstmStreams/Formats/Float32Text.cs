@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 
 namespace LstmStreams.Formats;
 
@@ -21,9 +22,18 @@ internal static class Float32Text
     /// Parses <paramref name="text"/> if it is a JSON number (<c>-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?</c>,
     /// nothing around it); false for anything else. A number beyond float32's range gives ±Infinity.
     /// </summary>
-    public static bool TryParseJsonNumber(ReadOnlySpan<byte> text, out float value)
+    public static bool TryParseJsonNumber(ReadOnlySpan<byte> text, out float value) => TryParseJsonNumberPrefix(text, out value, out int length) && length == text.Length;
+
+    /// <summary>
+    /// Parses the JSON number at the start of <paramref name="text"/>, as <see cref="TryParseJsonNumber"/> would parse
+    /// its first <paramref name="length"/> bytes; false when no JSON number starts there or the number is cut short
+    /// (<c>1.</c>, <c>1e</c>, <c>-</c>). One pass over a line's numbers: the caller need not find their end first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool TryParseJsonNumberPrefix(ReadOnlySpan<byte> text, out float value, out int length)
     {
         value = 0;
+        length = 0;
         int i = 0, n = text.Length;
         bool negative = i < n && text[i] == '-';
         if (negative) i++;
@@ -56,7 +66,8 @@ internal static class Float32Text
             if (negativeExponent) exponent = -exponent;
         }
 
-        if (i != n) return false;
+        length = n = i;
+        text = text[..n];
         int power = scale + exponent;
         if (mantissa == 0 && significant == 0)
         {

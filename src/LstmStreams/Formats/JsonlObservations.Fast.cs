@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LstmStreams.Pipeline;
 
 namespace LstmStreams.Formats;
@@ -10,6 +11,7 @@ namespace LstmStreams.Formats;
 /// </summary>
 public sealed partial class JsonlObservations
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool TryReadFast(ReadOnlySpan<byte> s, long position, string? sequenceId, out ParsedLine parsed)
     {
         int i = 0;
@@ -71,7 +73,7 @@ public sealed partial class JsonlObservations
                 else if (key.SequenceEqual("end"u8)) { if (!TryFlag(s, ref i, out end)) return false; }
                 else if (_features is not null && _features.IndexOf(key) is var index and >= 0)
                 {
-                    if (!TryNumber(s, ref i, out var number) || !Float32Text.TryParseJsonNumber(number, out float value) || !float.IsFinite(value)) return false;
+                    if (!TryNumberValue(s, ref i, out float value) || !float.IsFinite(value)) return false;
                     values ??= new float[_features.Count];
                     values[index] = value;
                     if (!_seen[index]) (_seen[index], named) = (true, named + 1);
@@ -97,6 +99,7 @@ public sealed partial class JsonlObservations
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int SkipSpace(ReadOnlySpan<byte> s, int i)
     {
         while (i < s.Length && s[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') i++;
@@ -104,6 +107,7 @@ public sealed partial class JsonlObservations
     }
 
     /// <summary>A string of printable ASCII without escapes (anything else: the general path).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryString(ReadOnlySpan<byte> s, scoped ref int i, out ReadOnlySpan<byte> text)
     {
         text = default;
@@ -125,6 +129,7 @@ public sealed partial class JsonlObservations
     }
 
     /// <summary>The bytes of a number token (checked against JSON's grammar by the caller).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryNumber(ReadOnlySpan<byte> s, scoped ref int i, out ReadOnlySpan<byte> number)
     {
         int start = i;
@@ -133,6 +138,22 @@ public sealed partial class JsonlObservations
         return i > start;
     }
 
+    /// <summary>A number token's value, read in one pass: what <see cref="TryNumber"/> then
+    /// <see cref="Float32Text.TryParseJsonNumber"/> accept, no more (a token that goes on past the number is refused).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool TryNumberValue(ReadOnlySpan<byte> s, scoped ref int i, out float value)
+    {
+        if (i >= s.Length || !Float32Text.TryParseJsonNumberPrefix(s[i..], out value, out int length))
+        {
+            value = 0;
+            return false;
+        }
+
+        i += length;
+        return i >= s.Length || s[i] is not ((>= (byte)'0' and <= (byte)'9') or (byte)'-' or (byte)'+' or (byte)'.' or (byte)'e' or (byte)'E');
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryNumbers(ReadOnlySpan<byte> s, ref int i, out int count)
     {
         count = 0;
@@ -146,7 +167,7 @@ public sealed partial class JsonlObservations
 
         while (true)
         {
-            if (!TryNumber(s, ref i, out var number) || !Float32Text.TryParseJsonNumber(number, out float value) || !float.IsFinite(value)) return false;
+            if (!TryNumberValue(s, ref i, out float value) || !float.IsFinite(value)) return false;
             if (count == _x.Length) Array.Resize(ref _x, _x.Length * 2);
             _x[count++] = value;
             i = SkipSpace(s, i);

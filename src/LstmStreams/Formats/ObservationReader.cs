@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Akka;
 using Akka.Streams;
@@ -79,6 +80,7 @@ public sealed class ObservationReader : IDisposable
     /// The next run of whole lines: at least one (waiting for input when none is buffered), no more than the
     /// input has ready; null once the input has ended. Call from one thread.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public LineChunk? ReadChunk()
     {
         while (true)
@@ -107,6 +109,7 @@ public sealed class ObservationReader : IDisposable
     /// Parses a chunk's lines into groups of at most <paramref name="maxGroup"/> observations, in line order;
     /// reports the error records; gives the chunk's buffer back. Thread-safe: chunks may be parsed at once.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public List<Observation[]> Parse(LineChunk chunk, int maxGroup)
     {
         if (_newParser is null) throw new InvalidOperationException("no line parser: call UseParser first.");
@@ -161,19 +164,26 @@ public sealed class ObservationReader : IDisposable
     /// <summary>
     /// The input's observations as a source of groups (of at most <paramref name="maxGroup"/>; use
     /// <see cref="LstmStream.MaxGroupSize"/>). Chunks are read on the blocking-IO dispatcher (a read may block on an
-    /// idle pipe) and parsed on the thread pool, up to one chunk per core at once, their groups kept in input
-    /// order, so each sequence's order is kept. The source disposes the reader when it ends.
+    /// idle pipe) and parsed on threads of their own (<see cref="ParsingThreads"/>, not the pool that runs the stream's
+    /// actors), up to one chunk per core at once, their groups kept in input order, so each sequence's order is kept.
+    /// The source disposes the reader when it ends. Materialize it once.
     /// </summary>
     public Source<IReadOnlyList<Observation>, NotUsed> Groups(int maxGroup)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxGroup, 1);
+        var parsing = new ParsingThreads(Environment.ProcessorCount);
         return Source.UnfoldResource<LineChunk, ObservationReader>(
                 () => this,
                 r => r.ReadChunk() is { } chunk ? Akka.Util.Option<LineChunk>.Create(chunk) : Akka.Util.Option<LineChunk>.None,
                 r => r.Dispose())
             .WithAttributes(ActorAttributes.CreateDispatcher("akka.stream.default-blocking-io-dispatcher"))
             .Async()
-            .SelectAsync(Environment.ProcessorCount, chunk => Task.Run(() => Parse(chunk, maxGroup)))
+            .SelectAsync(Environment.ProcessorCount, chunk => parsing.Run(() => Parse(chunk, maxGroup)))
+            .WatchTermination((_, done) =>
+            {
+                done.ContinueWith(_ => parsing.Dispose(), TaskScheduler.Default); // no chunk comes after
+                return NotUsed.Instance;
+            })
             .SelectMany<List<Observation[]>, IReadOnlyList<Observation>, NotUsed>(groups => groups);
     }
 

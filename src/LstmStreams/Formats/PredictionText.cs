@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -19,6 +20,7 @@ public static class PredictionText
     private static readonly JavaScriptEncoder Escaper = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
 
     /// <summary>Writes the prediction's JSON object.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WriteJson(IBufferWriter<byte> output, Prediction prediction)
     {
         var span = output.GetSpan(MaxBytes(prediction));
@@ -47,6 +49,7 @@ public static class PredictionText
 
     /// <summary>Writes the prediction's CSV row (without its line break): <c>seq,t,y0,y1,…</c>, the id quoted when it
     /// holds a comma, a quote or a line break.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WriteCsv(IBufferWriter<byte> output, Prediction prediction)
     {
         var span = output.GetSpan(MaxBytes(prediction));

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using LstmStreams.Pipeline;
 
@@ -49,6 +50,7 @@ public sealed class PredictionWriter : IDisposable
     }
 
     /// <summary>Writes a batch of predictions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Write(IReadOnlyList<Prediction> predictions)
     {
         lock (_gate)

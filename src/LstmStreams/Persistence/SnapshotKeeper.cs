@@ -47,11 +47,7 @@ public sealed class SnapshotKeeper : UntypedActor, IWithTimers
         _batchLoads = settings.Store.Kind is StoreKind.Sqlite or StoreKind.Postgres;
         if (_batchLoads && settings.IdFilter)
         {
-            // One filter per store and prefix: two keys for one store would only lose the sharing, one key for two
-            // stores would make a "no" wrong. The full path (a relative one depends on the working folder); the
-            // whole connection string (in memory only, never shown).
-            string where = settings.Store.Kind == StoreKind.Sqlite ? Path.GetFullPath(settings.Store.Target) : settings.Store.Target;
-            _storedIds = StoredIds.Acquire(settings.Store.Kind + "|" + where + "|" + settings.PersistenceIdPrefix, out bool scan);
+            _storedIds = StoredIds.Acquire(StoredIds.KeyFor(settings), out bool scan);
             if (scan) _store.Tell(new ScanStoredIds(settings.PersistenceIdPrefix, _storedIds), Self);
         }
     }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 
 namespace LstmStreams.Persistence;
 
@@ -20,6 +21,61 @@ public static class SnapshotStores
         var store = settings.Store;
         if (store.Kind == StoreKind.None) return null;
         Prepare(store);
+        Register(system, store);
+        return system.ActorOf(SnapshotKeeper.Props(system, store.PluginId, settings, metrics), name);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="settings"/>' store ahead of the pipeline that will use it, e.g. while a command still
+    /// loads its model and opens its files: the plugin (which opens the database and creates its table) and, in
+    /// front of an SQL store with the id filter on, the scan of the stored ids. A keeper started later on
+    /// <paramref name="system"/> finds the scan under way or done instead of starting it with its first
+    /// observation, and until it is done every new id costs a query. Best effort: a store that cannot be started
+    /// here is reported by <see cref="StartKeeper"/> as usual.
+    /// </summary>
+    /// <returns>Dispose once the pipelines on this store have stopped: it holds the id filter meanwhile (the last
+    /// user drops it), so dispose it after them, not before.</returns>
+    public static IDisposable StartEarly(ActorSystem system, PersistenceSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(settings);
+        var store = settings.Store;
+        if (store.Kind == StoreKind.None) return EarlyStart.None;
+        try
+        {
+            Prepare(store);
+        }
+        catch (ArgumentException)
+        {
+            return EarlyStart.None; // StartKeeper reports it
+        }
+
+        Register(system, store);
+        var plugin = Akka.Persistence.Persistence.Instance.Apply(system).SnapshotStoreFor(store.PluginId);
+        if (store.Kind is not (StoreKind.Sqlite or StoreKind.Postgres) || !settings.IdFilter) return EarlyStart.None;
+        var ids = StoredIds.Acquire(StoredIds.KeyFor(settings), out bool scan);
+        if (scan)
+        {
+            var log = system.Log;
+            plugin.Ask<StoredIdsScanned>(new ScanStoredIds(settings.PersistenceIdPrefix, ids)).ContinueWith(t =>
+            {
+                if (t.IsCompletedSuccessfully)
+                {
+                    ids.MarkScanned();
+                    return;
+                }
+
+                ids.ScanFailed();
+                log.Warning("snapshot store: reading its stored ids failed ({0}); every new sequence is looked up in the store", t.Exception?.GetBaseException().Message);
+            }, TaskScheduler.Default);
+        }
+
+        return new EarlyStart(ids);
+    }
+
+    /// <summary>Our serializer for <see cref="SequenceSnapshot"/> and the store's plugin config, once per system.</summary>
+    private static void Register(ActorSystem system, StoreLocation store)
+    {
         lock (Gate)
         {
             var extended = (ExtendedActorSystem)system;
@@ -33,8 +89,15 @@ public static class SnapshotStores
             if (store.PluginConfig() is { } plugin && !system.Settings.Config.HasPath(store.PluginId))
                 system.Settings.InjectTopLevelFallback(plugin);
         }
+    }
 
-        return system.ActorOf(SnapshotKeeper.Props(system, store.PluginId, settings, metrics), name);
+    /// <summary>The id filter held from an early start until disposed.</summary>
+    private sealed class EarlyStart(StoredIds? ids) : IDisposable
+    {
+        public static readonly IDisposable None = new EarlyStart(null);
+        private StoredIds? _ids = ids;
+
+        public void Dispose() => Interlocked.Exchange(ref _ids, null)?.Release();
     }
 
     /// <summary>

@@ -44,6 +44,18 @@ internal sealed class StoredIds
         }
     }
 
+    /// <summary>
+    /// The key of the filter for <paramref name="settings"/>' store and prefix. One filter per store and prefix: two
+    /// keys for one store would only lose the sharing, one key for two stores would make a "no" wrong. The full path
+    /// (a relative one depends on the working folder); the whole connection string (in memory only, never shown).
+    /// </summary>
+    public static string KeyFor(PersistenceSettings settings)
+    {
+        var store = settings.Store;
+        string where = store.Kind == StoreKind.Sqlite ? Path.GetFullPath(store.Target) : store.Target;
+        return store.Kind + "|" + where + "|" + settings.PersistenceIdPrefix;
+    }
+
     /// <summary>The filter of the store and prefix named by <paramref name="key"/>, shared by every keeper that
     /// uses it; <paramref name="scan"/> is true for the first, which must scan the store (then
     /// <see cref="MarkScanned"/>). Give it back with <see cref="Release"/>: the last user drops it, so a later

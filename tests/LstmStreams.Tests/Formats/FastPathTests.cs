@@ -52,11 +52,34 @@ public sealed class FastPathTests
     public void Float32Text_refuses_what_is_not_a_JSON_number(string text) =>
         Assert.False(Float32Text.TryParseJsonNumber(Encoding.ASCII.GetBytes(text), out _));
 
+    [Theory]
+    [InlineData("1.5,", 3, 1.5f)]
+    [InlineData("-0.25]", 5, -0.25f)]
+    [InlineData("7e1}", 3, 70f)]
+    [InlineData("1.5.3", 3, 1.5f)]
+    public void Float32Text_reads_the_number_at_the_start_and_where_it_ends(string text, int length, float value)
+    {
+        Assert.True(Float32Text.TryParseJsonNumberPrefix(Encoding.ASCII.GetBytes(text), out float got, out int used));
+        Assert.Equal(length, used);
+        Assert.Equal(value, got);
+    }
+
+    [Theory]
+    [InlineData("1.,")]
+    [InlineData("1e]")]
+    [InlineData("-")]
+    [InlineData(",1")]
+    public void Float32Text_refuses_a_number_cut_short(string text) =>
+        Assert.False(Float32Text.TryParseJsonNumberPrefix(Encoding.ASCII.GetBytes(text), out _, out _));
+
     private static string RandomLine(Random random)
     {
         string Space() => random.Next(6) switch { 0 => " ", 1 => "  ", 2 => "\t", _ => "" };
-        string Number() => random.Next(8) switch
+        // Numbers, and tokens that start as one and go on (the fast path reads a number and its end in one pass).
+        string Number() => random.Next(10) switch
         {
+            8 => new[] { "1.5.3", "1-2", "1e", "1.", "-", "2e+", "1e5e5", "+1", "0.5E-3", "12e" }[random.Next(10)],
+            9 => "-" + random.Next(100).ToString(CultureInfo.InvariantCulture) + "." + random.Next(1000).ToString("D3", CultureInfo.InvariantCulture) + "e-" + random.Next(3),
             0 => random.Next(-5, 5).ToString(CultureInfo.InvariantCulture),
             1 => ((float)random.NextDouble()).ToString(CultureInfo.InvariantCulture),
             2 => (random.NextDouble() * 1e6).ToString("R", CultureInfo.InvariantCulture),

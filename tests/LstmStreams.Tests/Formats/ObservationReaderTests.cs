@@ -95,4 +95,25 @@ public sealed class ObservationReaderTests
         // The two most recent ids are in the current generation: the same instance comes back.
         Assert.Same(ids.Get("id-19"u8), ids.Get("id-19"u8));
     }
+
+    [Fact]
+    public void Id_table_returns_one_string_per_id_as_it_grows()
+    {
+        var ids = new SequenceIds();
+        // Ids that are prefixes of each other and of every length up to the interning limit, so the shared byte
+        // buffer's bounds are checked as the table grows past its first sizes.
+        var keys = new List<string>();
+        for (int i = 0; i < 3000; i++) keys.Add($"s/{i}");
+        for (int n = 1; n <= SequenceIds.MaxInternedLength; n++) keys.Add(new string('a', n));
+        var first = keys.Select(k => ids.Get(Encoding.UTF8.GetBytes(k))!).ToList();
+        for (int i = 0; i < keys.Count; i++)
+        {
+            Assert.Equal(keys[i], first[i]);
+            Assert.Same(first[i], ids.Get(Encoding.UTF8.GetBytes(keys[i])));
+        }
+
+        string accented = ids.Get(Encoding.UTF8.GetBytes("é/1"))!;
+        Assert.Equal("é/1", accented);
+        Assert.Same(accented, ids.Get(Encoding.UTF8.GetBytes("é/1")));
+    }
 }
