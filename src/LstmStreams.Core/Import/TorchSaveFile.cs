@@ -55,6 +55,13 @@ public static class TorchSaveFile
     {
         if (root is not Hashtable dict)
             throw new ModelFormatException(path, $"holds a pickled {PythonType(root)}, not a state_dict (a dict of tensors). Save with torch.save(model.state_dict(), \"model.pt\").");
+        foreach (DictionaryEntry item in dict)
+        {
+            if (item.Value is Hashtable nested && nested.Values.OfType<TorchTensorView>().Any())
+                throw new ModelFormatException(path, $"holds a checkpoint whose entry '{item.Key}' is a dict of tensors, not a state_dict itself. " +
+                    $"Save that entry alone: torch.save(checkpoint[\"{item.Key}\"], \"model.pt\") (or torch.save(model.state_dict(), \"model.pt\")).");
+        }
+
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var tensors = new List<SafetensorsTensor>(dict.Count);
         foreach (DictionaryEntry item in dict)
@@ -70,9 +77,6 @@ public static class TorchSaveFile
                 case Hashtable meta when name == MetadataKey:
                     ReadMetadata(path, meta, metadata);
                     break;
-                case Hashtable nested when nested.Values.OfType<TorchTensorView>().Any():
-                    throw new ModelFormatException(path, $"holds a checkpoint whose entry '{name}' is a dict of tensors, not a state_dict itself. " +
-                        $"Save that entry alone: torch.save(checkpoint[\"{name}\"], \"model.pt\") (or torch.save(model.state_dict(), \"model.pt\")).");
                 default:
                     throw new ModelFormatException(path, $"entry '{name}' is a {PythonType(item.Value)}, not a tensor; a state_dict holds only tensors " +
                         $"(metadata goes under \"{MetadataKey}\" as a dict of str to str). Save with torch.save(model.state_dict(), \"model.pt\").");
