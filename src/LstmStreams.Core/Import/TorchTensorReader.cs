@@ -42,13 +42,18 @@ internal static class TorchTensorReader
     {
         string Bad(string what) => $"tensor '{name}' {view.ShapeText}: {what}; the file is corrupt.";
         if (view.Offset < 0) throw new ModelFormatException(path, Bad($"storage offset {view.Offset} is negative"));
+        for (int d = 0; d < view.Size.Length; d++)
+        {
+            if (view.Size[d] < 0 || view.Size[d] > int.MaxValue || view.Stride[d] < 0)
+                throw new ModelFormatException(path, Bad($"dimension {d} has size {view.Size[d]} and stride {view.Stride[d]}"));
+        }
+
+        if (view.Size.Contains(0)) return 0;
         long count = 1;
         long last = view.Offset;
         for (int d = 0; d < view.Size.Length; d++)
         {
             long n = view.Size[d], stride = view.Stride[d];
-            if (n < 0 || stride < 0) throw new ModelFormatException(path, Bad($"dimension {d} has size {n} and stride {stride}"));
-            if (n == 0) return 0;
             if (n > int.MaxValue / count) throw new ModelFormatException(path, Bad("it has more than 2^31 elements"));
             count *= n;
             if (stride > 0 && n - 1 > (long.MaxValue - last) / stride) throw new ModelFormatException(path, Bad("its strides overflow"));
