@@ -6,7 +6,7 @@ namespace LstmStreams.Core.Import;
 /// The zip archive <c>torch.save</c> writes: <c>&lt;top&gt;/data.pkl</c> (the pickle), <c>&lt;top&gt;/data/&lt;key&gt;</c>
 /// (each storage's raw little-endian bytes), <c>&lt;top&gt;/byteorder</c> (newer PyTorch); the top folder is named
 /// after the file it was saved as. Every size an entry declares is checked against the limits and the storage's
-/// own numel before anything is allocated, and what is read must match what was declared.
+/// own numel before anything is allocated, and what is read must match what was declared (length and CRC-32).
 /// </summary>
 internal sealed class TorchSaveArchive : IDisposable
 {
@@ -122,6 +122,8 @@ internal sealed class TorchSaveArchive : IDisposable
             data.ReadExactly(bytes);
             if (data.ReadByte() >= 0)
                 throw new InvalidDataException("the entry holds more bytes than it declares");
+            if (ZipCrc32.Compute(bytes) != entry.Crc32)
+                throw new InvalidDataException($"its CRC-32 is {ZipCrc32.Compute(bytes):x8} but the archive records {entry.Crc32:x8}");
         }
         catch (Exception e) when (e is InvalidDataException or IOException or EndOfStreamException)
         {

@@ -154,6 +154,19 @@ public sealed class TorchSaveFileTests : IDisposable
     }
 
     [Fact]
+    public void Load_refuses_a_storage_whose_bytes_do_not_match_the_archive_checksum()
+    {
+        var bytes = File.ReadAllBytes(Fixture("pt_gru_2l_head.pt"));
+        // the first occurrence is the local header's name, followed by its extra field and then the data
+        int at = bytes.AsSpan().IndexOf("pt_gru_2l_head/data/0"u8) + "pt_gru_2l_head/data/0"u8.Length;
+        int extra = BitConverter.ToUInt16(bytes, at - "pt_gru_2l_head/data/0"u8.Length - 2);
+        bytes[at + extra + 5] ^= 0x01;
+        string message = LoadError(_files.Write(bytes));
+        Assert.Contains("storage '0'", message);
+        Assert.Contains("CRC-32", message);
+    }
+
+    [Fact]
     public void Load_refuses_a_storage_declaring_more_than_the_limit_before_allocating_it()
     {
         var pickle = TorchSaveBytes.OneTensorPickle("w", numel: 1L << 32, offset: 0, size: 1);
