@@ -10,7 +10,7 @@ internal static class InspectCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("MODEL") { Description = "A PyTorch state_dict saved as .safetensors." };
+        var model = new Argument<string>("MODEL") { Description = "A PyTorch state_dict saved by torch.save (.pt) or as .safetensors." };
         var head = new Option<string?>("--head") { Description = "State_dict prefix of the output head when several Linear layers qualify (or 'none')." };
         var command = new Command("inspect", "Print a model's cell kind, layers, sizes, head, parameter count and state bytes per sequence.")
         {
@@ -25,9 +25,11 @@ internal static class InspectCommand
     {
         try
         {
+            var format = ModelFileFormats.Detect(path);
             var loaded = ModelLoader.Load(path, headPrefix);
             var inv = CultureInfo.InvariantCulture;
             output.WriteLine($"model:            {path}");
+            output.WriteLine($"format:           {format.ToName()}");
             output.WriteLine($"cell:             {loaded.Cell.ToString().ToLowerInvariant()}");
             output.WriteLine($"layers:           {loaded.LayerCount}");
             output.WriteLine($"input size:       {loaded.InputSize}");

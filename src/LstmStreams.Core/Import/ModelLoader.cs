@@ -4,7 +4,8 @@ using LstmStreams.Core.Model;
 namespace LstmStreams.Core.Import;
 
 /// <summary>
-/// Builds a <see cref="RecurrentModel"/> from a PyTorch <c>state_dict</c> saved as safetensors, finding the
+/// Builds a <see cref="RecurrentModel"/> from a PyTorch <c>state_dict</c> saved by torch.save or as safetensors
+/// (the same mapping for both), finding the
 /// tensors by PyTorch's names under any prefix: <c>&lt;p&gt;weight_ih_l{k}</c> [G*H, in_k],
 /// <c>&lt;p&gt;weight_hh_l{k}</c> [G*H, H], optional <c>&lt;p&gt;bias_ih_l{k}</c> and <c>&lt;p&gt;bias_hh_l{k}</c> [G*H].
 /// G = 4 is LSTM and G = 3 is GRU. The head is the one nn.Linear whose weight is [O, H]. The input and output
@@ -18,16 +19,34 @@ public static partial class ModelLoader
     [GeneratedRegex(@"^(?<prefix>.*?)(?<kind>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(?<layer>\d+)(?<reverse>_reverse)?$", RegexOptions.CultureInvariant)]
     private static partial Regex RecurrentName();
 
-    /// <summary>Loads a model file.</summary>
-    /// <param name="path">A .safetensors file holding a state_dict.</param>
+    /// <summary>Loads a model file, choosing the reader by the file's content (<see cref="ModelFileFormats.Detect"/>).</summary>
+    /// <param name="path">A state_dict saved by torch.save (a zip archive) or as safetensors, whatever its extension.</param>
     /// <param name="headPrefix">null to find the head automatically; a state_dict prefix such as "head" or
     /// "decoder.fc." to choose it; <see cref="NoHead"/> for none.</param>
     /// <exception cref="ModelFormatException">The file is unreadable, corrupt or holds no streamable model.</exception>
     public static RecurrentModel Load(string path, string? headPrefix = null) =>
-        FromStateDict(SafetensorsFile.Read(path), headPrefix);
+        FromStateDict(ReadStateDict(path), headPrefix);
 
-    /// <summary>Builds a model from tensors already read.</summary>
+    /// <summary>Reads the state_dict of a torch.save or safetensors file, whichever it is.</summary>
+    /// <exception cref="ModelFormatException">The file is unreadable, corrupt or of another format; the message lists the accepted ones.</exception>
+    public static StateDict ReadStateDict(string path) => ModelFileFormats.Detect(path) switch
+    {
+        ModelFileFormat.TorchSave => TorchSaveFile.Read(path),
+        _ => FromSafetensors(SafetensorsFile.Read(path)),
+    };
+
+    private static StateDict FromSafetensors(SafetensorsFile file) =>
+        new(file.Path, ModelFileFormat.Safetensors.ToName(), file.Metadata, file.Tensors);
+
+    /// <summary>Builds a model from a safetensors file already read.</summary>
     public static RecurrentModel FromStateDict(SafetensorsFile file, string? headPrefix = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        return FromStateDict(FromSafetensors(file), headPrefix);
+    }
+
+    /// <summary>Builds a model from a state_dict already read, from any format.</summary>
+    public static RecurrentModel FromStateDict(StateDict file, string? headPrefix = null)
     {
         ArgumentNullException.ThrowIfNull(file);
         string path = file.Path;
@@ -81,7 +100,7 @@ public static partial class ModelLoader
         }
     }
 
-    private static CellKind DetectCell(SafetensorsFile file, string prefix, Dictionary<(string Kind, int Layer), SafetensorsTensor> tensors, out int hidden)
+    private static CellKind DetectCell(StateDict file, string prefix, Dictionary<(string Kind, int Layer), SafetensorsTensor> tensors, out int hidden)
     {
         string path = file.Path;
         if (!tensors.TryGetValue(("weight_hh", 0), out var weightHh0))
@@ -144,7 +163,7 @@ public static partial class ModelLoader
         return bias.Values;
     }
 
-    private static OutputHead? FindHead(SafetensorsFile file, string recurrentPrefix, int hidden, string? headPrefix)
+    private static OutputHead? FindHead(StateDict file, string recurrentPrefix, int hidden, string? headPrefix)
     {
         string path = file.Path;
         file.Metadata.TryGetValue("head_activation", out var activationName);
@@ -192,7 +211,7 @@ public static partial class ModelLoader
         return new OutputHead(weight.Values, bias, hidden, activation, headName);
     }
 
-    private static IEnumerable<SafetensorsTensor> HeadCandidates(SafetensorsFile file, string recurrentPrefix, int hidden) =>
+    private static IEnumerable<SafetensorsTensor> HeadCandidates(StateDict file, string recurrentPrefix, int hidden) =>
         file.Tensors.Where(t =>
             (t.Name == "weight" || t.Name.EndsWith(".weight", StringComparison.Ordinal))
             && !RecurrentName().IsMatch(t.Name)

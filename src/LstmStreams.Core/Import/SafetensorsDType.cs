@@ -1,6 +1,6 @@
 namespace LstmStreams.Core.Import;
 
-/// <summary>The safetensors element types this loader converts to float32.</summary>
+/// <summary>The element types this loader converts to float32 (safetensors' names; torch.save's float storages map to them).</summary>
 public enum SafetensorsDType
 {
     /// <summary>IEEE 754 binary32.</summary>

@@ -1,6 +1,6 @@
 namespace LstmStreams.Core.Import;
 
-/// <summary>One tensor of a safetensors file, converted to float32, row-major.</summary>
+/// <summary>One tensor of a state_dict (read from safetensors or torch.save), converted to float32, row-major.</summary>
 /// <param name="Name">The state_dict key, e.g. "rnn.weight_ih_l0".</param>
 /// <param name="DType">The element type as stored in the file.</param>
 /// <param name="Shape">The dimensions, outermost first.</param>

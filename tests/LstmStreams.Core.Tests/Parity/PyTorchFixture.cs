@@ -3,8 +3,9 @@ using System.Text.Json;
 namespace LstmStreams.Core.Tests.Parity;
 
 /// <summary>
-/// One case written by tests/fixtures/pytorch/make_fixtures.py: a model saved by PyTorch as safetensors and
-/// the outputs nn.LSTM / nn.GRU gave over whole sequences (see the fixtures' README for the schema).
+/// One case written by tests/fixtures/pytorch/make_fixtures.py (a model saved as safetensors) or
+/// make_torchsave_fixtures.py (saved by torch.save as NAME.pt) and the outputs nn.LSTM / nn.GRU gave over whole
+/// sequences (see the fixtures' README for the schema).
 /// </summary>
 internal sealed class PyTorchFixture
 {
@@ -17,8 +18,12 @@ internal sealed class PyTorchFixture
     public static IEnumerable<string> Names() =>
         Directory.EnumerateFiles(Folder, "*.json")
             .Select(Path.GetFileNameWithoutExtension)
-            .Where(n => File.Exists(Path.Combine(Folder, n + ".safetensors")))
+            .Where(n => ModelFile(n!) is not null)
             .Order(StringComparer.Ordinal)!;
+
+    /// <summary>The case's model: NAME.safetensors or NAME.pt, whichever exists.</summary>
+    private static string? ModelFile(string name) =>
+        new[] { ".safetensors", ".pt" }.Select(e => Path.Combine(Folder, name + e)).FirstOrDefault(File.Exists);
 
     public static PyTorchFixture Load(string name)
     {
@@ -26,7 +31,7 @@ internal sealed class PyTorchFixture
         var sequences = new List<FixtureSequence>();
         foreach (var sequence in document.RootElement.GetProperty("sequences").EnumerateArray())
             sequences.Add(new FixtureSequence(Matrix(sequence.GetProperty("x")), Matrix(sequence.GetProperty("y"))));
-        return new PyTorchFixture { Name = name, ModelPath = Path.Combine(Folder, name + ".safetensors"), Sequences = sequences };
+        return new PyTorchFixture { Name = name, ModelPath = ModelFile(name)!, Sequences = sequences };
     }
 
     private static float[][] Matrix(JsonElement rows) =>

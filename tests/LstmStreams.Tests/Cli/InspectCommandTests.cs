@@ -25,6 +25,29 @@ public sealed class InspectCommandTests
     }
 
     [Fact]
+    public void Inspect_describes_a_torch_save_file_like_its_safetensors_twin()
+    {
+        var pt = new StringWriter();
+        var st = new StringWriter();
+        Assert.Equal(0, InspectCommand.Run(Path.Combine(Fixtures, "pt_lstm_2l_head_sigmoid.pt"), null, pt, new StringWriter()));
+        Assert.Equal(0, InspectCommand.Run(Path.Combine(Fixtures, "lstm_2l_head_sigmoid.safetensors"), null, st, new StringWriter()));
+        Assert.Contains("format:           torch.save", pt.ToString());
+        Assert.Contains("format:           safetensors", st.ToString());
+        static IEnumerable<string> Model(StringWriter w) => w.ToString().Split('\n').Where(l => !l.StartsWith("model:", StringComparison.Ordinal) && !l.StartsWith("format:", StringComparison.Ordinal) && !l.StartsWith("metadata:", StringComparison.Ordinal));
+        Assert.Equal(Model(st), Model(pt));
+        Assert.Contains("parameters:       638", pt.ToString());
+    }
+
+    [Fact]
+    public void Inspect_refuses_a_pickle_with_a_foreign_class_and_names_it()
+    {
+        var errors = new StringWriter();
+        int exit = InspectCommand.Run(Path.Combine(Fixtures, "torchsave_refused", "foreign_reduce.pt"), null, new StringWriter(), errors);
+        Assert.Equal(2, exit);
+        Assert.Contains("posix.system", errors.ToString());
+    }
+
+    [Fact]
     public void Inspect_shows_the_scaling_a_model_carries()
     {
         var output = new StringWriter();
