@@ -12,7 +12,7 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "The model: a PyTorch state_dict saved as .safetensors.", Required = true };
+        var model = new Option<string>("--model") { Description = "The model: a PyTorch state_dict saved with torch.save (.pt) or as .safetensors.", Required = true };
         var input = new Option<string>("--input") { Description = "Observations: a file, - for stdin, or mqtt://HOST:PORT/FILTER (mqtts:// for TLS; e.g. sensors/+/obs).", DefaultValueFactory = _ => "-" };
         var output = new Option<string>("--output") { Description = "Predictions: a file, - for stdout, or mqtt://HOST:PORT/TEMPLATE (e.g. sensors/{seq}/pred).", DefaultValueFactory = _ => "-" };
         var errors = new Option<string?>("--errors") { Description = "Error records (JSONL) for rejected lines; default stderr." };
@@ -169,21 +169,8 @@ internal static class RunCommand
 
         using var predictionsOwner = predictions;
         var system = starting.GetAwaiter().GetResult().System; // terminated by the caller, with a bound: a source blocked reading an idle pipe never stops
-        using var cancel = new CancellationTokenSource();
         // Ctrl-C and SIGTERM stop reading input; what was admitted is emitted and every state is written.
-        Console.CancelKeyPress += (_, e) =>
-        {
-            if (cancel.IsCancellationRequested) return; // a second Ctrl-C ends the process at once
-            e.Cancel = true;
-            Console.Error.WriteLine("stopping: emitting what was admitted and writing sequence states (Ctrl-C again to quit at once)");
-            cancel.Cancel();
-        };
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            Console.Error.WriteLine("stopping (SIGTERM): emitting what was admitted and writing sequence states");
-            cancel.Cancel();
-        });
+        using var cancel = new StopSignals("emitting what was admitted and writing sequence states");
         try
         {
             // A broker in: until Ctrl-C or SIGTERM, out to the broker too or to the file (predictions is null then).
