@@ -28,11 +28,11 @@ internal static partial class ClusterBench
             SafetensorsModelWriter.Save(model, modelPath);
             string input = Path.Combine(folder, "input.jsonl");
             RunPathBench.WriteInput(workload, input, "jsonl");
-            var rates = new List<(int Nodes, double ObsPerSecond, long Resent)>();
+            var rates = new List<(int Nodes, double ObsPerSecond, double PerMessage)>();
             for (int nodes = 1; nodes <= maxNodes; nodes++)
             {
-                var (rate, resent) = RunCluster(nodes, modelPath, input, settings, folder, progress);
-                rates.Add((nodes, rate, resent));
+                var (rate, perMessage) = RunCluster(nodes, modelPath, input, settings, folder, progress);
+                rates.Add((nodes, rate, perMessage));
                 progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench e2e --nodes: {nodes} node(s): {rate:N0} obs/s"));
             }
 
@@ -42,14 +42,14 @@ internal static partial class ClusterBench
                 {
                     ["cell"] = model.Cell.ToName(), ["input"] = model.InputSize, ["hidden"] = model.HiddenSize, ["sequences"] = workload.Ids.Length,
                     ["observations"] = workload.Order.Length, ["cores"] = Environment.ProcessorCount,
-                    ["nodes"] = rates.Select(r => new Dictionary<string, object> { ["nodes"] = r.Nodes, ["obs_per_s"] = Math.Round(r.ObsPerSecond), ["ratio_to_one"] = Math.Round(r.ObsPerSecond / rates[0].ObsPerSecond, 3) }).ToList(),
+                    ["nodes"] = rates.Select(r => new Dictionary<string, object> { ["nodes"] = r.Nodes, ["obs_per_s"] = Math.Round(r.ObsPerSecond), ["ratio_to_one"] = Math.Round(r.ObsPerSecond / rates[0].ObsPerSecond, 3), ["observations_per_routed_message"] = r.PerMessage }).ToList(),
                 }));
             }
             else
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench e2e --nodes {maxNodes}: {model.Describe()}, {workload.Ids.Length:N0} sequences, {workload.Order.Length:N0} observations, store {settings.Persistence.Store}"));
-                foreach (var (n, rate, _) in rates)
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {n} node(s)   {rate,12:N0} obs/s   {rate / rates[0].ObsPerSecond,5:F2}× one node"));
+                foreach (var (n, rate, perMessage) in rates)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {n} node(s)   {rate,12:N0} obs/s   {rate / rates[0].ObsPerSecond,5:F2}× one node   {perMessage,6:F1} observations a routed message"));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  (all nodes on this machine's {Environment.ProcessorCount} cores: this is the cost of sharding per node, not scaling across machines)"));
             }
@@ -62,7 +62,7 @@ internal static partial class ClusterBench
         }
     }
 
-    private static (double Rate, long Resent) RunCluster(int nodes, string model, string input, StreamingSettings settings, string folder, TextWriter progress)
+    private static (double Rate, double PerMessage) RunCluster(int nodes, string model, string input, StreamingSettings settings, string folder, TextWriter progress)
     {
         string config = Path.Combine(folder, $"nodes-{nodes}.conf");
         File.WriteAllText(config, $"lstm-streams.persistence.persistence-id-prefix = \"bench-{nodes}-{Guid.NewGuid():N}:\"\n");
@@ -82,7 +82,7 @@ internal static partial class ClusterBench
             if (ingester.ExitCode != 0) throw new InvalidOperationException($"the ingesting node of {nodes} exited {ingester.ExitCode}:\n{stderr}");
             var done = DoneLine().Match(stderr);
             if (!done.Success) throw new InvalidOperationException($"the ingesting node printed no rate:\n{stderr}");
-            return (double.Parse(done.Groups["rate"].Value, CultureInfo.InvariantCulture), long.Parse(done.Groups["resent"].Value.Replace(",", ""), CultureInfo.InvariantCulture));
+            return (double.Parse(done.Groups["rate"].Value, CultureInfo.InvariantCulture), double.Parse(done.Groups["per"].Value, CultureInfo.InvariantCulture));
         }
         finally
         {
@@ -130,6 +130,6 @@ internal static partial class ClusterBench
         return port;
     }
 
-    [GeneratedRegex(@"done: .* (?<resent>[\d,]+) sent again after a node was lost; rate=(?<rate>\d+) obs/s")]
+    [GeneratedRegex(@"done: .*\((?<per>[\d.]+) a message\).* (?<resent>[\d,]+) sent again after a node was lost; rate=(?<rate>\d+) obs/s")]
     private static partial Regex DoneLine();
 }
