@@ -15,6 +15,10 @@ public static class Program
         root.Subcommands.Add(NodeCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
-        return root.Parse(args).Invoke();
+        var parse = root.Parse(args);
+        if (parse.Errors.Count == 0) return parse.Invoke();
+        // A usage error: the errors and the help go to stderr, never into the predictions on stdout.
+        parse.Invoke(new InvocationConfiguration { Output = Console.Error, Error = Console.Error });
+        return ExitCodes.Usage;
     }
 }

@@ -23,17 +23,19 @@ internal static class RunCommand
         var tField = new Option<string?>("--t-field") { Description = "The field or column holding t: an integer, or an ISO-8601 time (default t)." };
         var tUnit = new Option<string?>("--t-unit") { Description = "What an ISO-8601 t becomes: ms (default), s, us or ns since 1970-01-01Z." };
         var head = new Option<string?>("--head") { Description = "State_dict prefix of the output head when several qualify (or 'none')." };
+        var maxErrors = new Option<long?>("--max-errors") { Description = "Stop, with exit code 6, once more than this many lines became error records (default: no limit)." };
         var raw = new Option<bool>("--raw") { Description = "Ignore the model file's input and output scaling (feature_mean/std, target_mean/std): feed x as it is and write the model's own y." };
         var shared = new SharedOptions { DefaultStore = "sqlite:" + Persistence.StoreLocation.DefaultSqlitePath };
         var command = new Command("run", "Stream observations of many interleaved sequences through a model; one prediction per observation.")
         {
-            model, input, output, errors, format, outputFormat, features, seqField, tField, tUnit, head, raw,
+            model, input, output, errors, format, outputFormat, features, seqField, tField, tUnit, head, raw, maxErrors,
         };
         shared.AddTo(command);
         command.SetAction(parse => Execute(new RunOptions(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!)
         {
             Errors = parse.GetValue(errors), Format = parse.GetValue(format), OutputFormat = parse.GetValue(outputFormat), Head = parse.GetValue(head),
             Features = parse.GetValue(features), SequenceField = parse.GetValue(seqField), TimeField = parse.GetValue(tField), TimeUnit = parse.GetValue(tUnit), Raw = parse.GetValue(raw),
+            MaxErrors = parse.GetValue(maxErrors),
         }, () => shared.Read(parse)));
         return command;
     }
@@ -177,7 +179,7 @@ internal static class RunCommand
             if (mqttIn) return MqttRunner.Run(system, loaded, settings, mqtt!, errorWriter, Progress.ForStderrIfTerminal("run"), cancel.Token, predictions, options.Output == "-" ? "stdout" : options.Output);
             if (mqttOut) return MqttRunner.RunFromFile(system, loaded, settings, mqtt!, reader!.Groups(LstmStream.MaxGroupSize(settings)), errorWriter, Progress.ForStderrIfTerminal("run"), cancel.Token);
             var summary = StreamRunner.Run(system, loaded, settings, reader!.Groups(LstmStream.MaxGroupSize(settings)), predictions!, errorWriter,
-                Progress.ForStderrIfTerminal("run"), cancel.Token, () => reader!.Errors);
+                Progress.ForStderrIfTerminal("run"), cancel.Token, () => reader!.Errors, options.MaxErrors);
             if (!Console.IsErrorRedirected)
             {
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -187,7 +189,7 @@ internal static class RunCommand
             }
 
             onDone?.Invoke(summary);
-            return 0;
+            return ExitCode(summary, cancel.Token.IsCancellationRequested, options);
         }
         catch (IOException e)
         {
@@ -204,6 +206,29 @@ internal static class RunCommand
             system.Terminate().Wait(TimeSpan.FromSeconds(3)); // before the writers close: the stream is done; only a source blocked on an idle input may linger
         }
     }
+
+    /// <summary>The exit code of a file run that completed or was stopped (<see cref="ExitCodes"/>); says why on stderr.</summary>
+    private static int ExitCode(RunSummary summary, bool interrupted, RunOptions options)
+    {
+        string errors = options.Errors is null ? "stderr" : $"'{options.Errors}'";
+        if (summary.StoppedByErrors || summary.Errors > options.MaxErrors)
+        {
+            string how = summary.StoppedByErrors ? "stopped after" : "ended with";
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"error: {how} {summary.Errors:N0} error records, more than --max-errors {options.MaxErrors:N0} (they are in {errors}); {summary.Predictions:N0} predictions were written."));
+            return ExitCodes.TooManyErrors;
+        }
+
+        if (interrupted) return ExitCodes.Interrupted;
+        if (summary.Predictions == 0 && summary.Errors > 0)
+        {
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"error: no line became a prediction: {summary.Errors:N0} error records (in {errors}). Is the input's format right (--format csv for CSV piped in), and are its fields the model's (--features, --seq-field)?"));
+            return ExitCodes.NothingPredicted;
+        }
+
+        return ExitCodes.Ok;
+    }
 }
 
 /// <summary>What <c>lstm-streams run</c> was asked to do: the command's flags.</summary>
@@ -218,6 +243,7 @@ internal sealed record RunOptions(string Model, string Input = "-", string Outpu
     public string? TimeField { get; init; }
     public string? TimeUnit { get; init; }
     public bool Raw { get; init; }
+    public long? MaxErrors { get; init; }
 
     /// <summary>The input fields: lstm-streams.input, then the flags, then (for the features) the model's own names.</summary>
     /// <exception cref="ArgumentException">A field setting is unusable; the message names it.</exception>

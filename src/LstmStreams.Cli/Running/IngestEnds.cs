@@ -41,7 +41,7 @@ internal sealed class IngestEnds : IDisposable
         var ends = new IngestEnds();
         if (MqttRunner.IsAddress(run.Output))
         {
-            ends.Failure = ($"--output '{run.Output}': a node writes the predictions of what it ingests to a file or - (stdout); MQTT output from a cluster is not supported yet.", 2);
+            ends.Failure = ($"--output '{run.Output}': a node writes the predictions of what it ingests to a file or - (stdout); MQTT output from a cluster is not supported yet.", ExitCodes.Usage);
             return ends;
         }
 
@@ -53,7 +53,7 @@ internal sealed class IngestEnds : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            ends.Failure = ($"output '{run.Output}' or error records '{run.Errors}' cannot be written: {e.Message}", 4);
+            ends.Failure = ($"output '{run.Output}' or error records '{run.Errors}' cannot be written: {e.Message}", ExitCodes.Output);
             return ends;
         }
 
@@ -65,17 +65,17 @@ internal sealed class IngestEnds : IDisposable
         }
         catch (ArgumentException e)
         {
-            ends.Failure = (e.Message, 2);
+            ends.Failure = (e.Message, ExitCodes.Usage);
             return ends;
         }
         catch (InvalidDataException e)
         {
-            ends.Failure = (e.Message, 3);
+            ends.Failure = (e.Message, ExitCodes.Input);
             return ends;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            ends.Failure = ($"input '{run.Input}' cannot be read: {e.Message}", 3);
+            ends.Failure = ($"input '{run.Input}' cannot be read: {e.Message}", ExitCodes.Input);
             return ends;
         }
 
@@ -97,7 +97,7 @@ internal sealed class IngestEnds : IDisposable
         }
         catch (ArgumentException e)
         {
-            Failure = (e.Message, 2);
+            Failure = (e.Message, ExitCodes.Usage);
             return this;
         }
 

@@ -15,8 +15,9 @@ namespace LstmStreams.Cli.Running;
 /// <summary>
 /// Runs <c>lstm-streams node</c>: starts a member, prints a status line every status-interval, and either ingests its
 /// input through the cluster (then leaves, handing its shards over, and exits 0) or hosts sequences until SIGTERM or
-/// Ctrl-C (then leaves the same way). Exit codes: 0 done; 1 this node was downed or failed; 2 bad arguments or
-/// settings; 3 input unreadable; 4 output unwritable; 5 refused by the cluster (another model file or store).
+/// Ctrl-C (then leaves the same way). Exit codes (<see cref="ExitCodes"/>): 0 done (or a hosting or MQTT-fed node
+/// stopped by a signal); 1 this node was downed; 2 bad arguments or settings; 3 input unreadable; 4 output
+/// unwritable; 7 refused by the cluster (another model file or store); 130 interrupted before its file input ended.
 /// </summary>
 internal static class NodeRunner
 {
@@ -36,7 +37,7 @@ internal static class NodeRunner
         catch (ModelFormatException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
+            return ExitCodes.Usage;
         }
 
         Config config;
@@ -58,7 +59,7 @@ internal static class NodeRunner
         catch (ArgumentException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
+            return ExitCodes.Usage;
         }
 
         using var ends = options.Ingests ? IngestEnds.Open(options.Run, fields, model, config, $"{options.Host}:{options.Port}") : null;
@@ -114,7 +115,7 @@ internal static class NodeRunner
         var up = await Task.WhenAny(node.Up, stopped, node.Refused, node.Terminated);
         if (up == node.Refused) return Refused(node);
         if (up == node.Terminated) return Downed(node);
-        if (up == stopped) return 130;
+        if (up == stopped) return ExitCodes.Interrupted;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var ingest = node.Ingest(ends.Groups(IngestGroup), ends.Output, progress, cancel);
         var done = await Task.WhenAny(ingest, node.Refused, node.Terminated);
@@ -139,25 +140,25 @@ internal static class NodeRunner
         {
             ends.Flush();
             Console.Error.WriteLine("stopped before the input ended: what was written is complete per line; observations not yet answered were not written");
-            return 130;
+            return ExitCodes.Interrupted;
         }
         catch (IOException e)
         {
             Console.Error.WriteLine($"error: reading or writing failed: {e.Message}");
-            return 3;
+            return ExitCodes.Input;
         }
     }
 
     private static int Refused(ClusterNode node)
     {
         Console.Error.WriteLine($"error: node {node.Address}: {node.Refused.Result}");
-        return 5;
+        return ExitCodes.Refused;
     }
 
     private static int Downed(ClusterNode node)
     {
         Console.Error.WriteLine($"error: node {node.Address} was removed from the cluster (downed: unreachable from the majority) and stopped.");
-        return 1;
+        return ExitCodes.Failed;
     }
 
     private static string Status(ClusterNode node, IngestProgress progress, bool ingesting)

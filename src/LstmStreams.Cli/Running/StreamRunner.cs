@@ -14,6 +14,9 @@ namespace LstmStreams.Cli.Running;
 /// <summary>What one run did, for the closing summary.</summary>
 internal sealed record RunSummary(long Predictions, long Errors, TimeSpan Elapsed, PipelineMetrics Metrics)
 {
+    /// <summary>The run stopped because more than max-errors lines became error records.</summary>
+    public bool StoppedByErrors { get; init; }
+
     public double ObservationsPerSecond => Predictions / Math.Max(Elapsed.TotalSeconds, 1e-9);
 }
 
@@ -42,15 +45,26 @@ internal static class StreamRunner
     /// Streams groups of observations through the model into <paramref name="predictions"/> (one write per kernel
     /// batch), error records into <paramref name="errors"/>, until the source ends or <paramref name="cancel"/>.
     /// </summary>
-    /// <remarks><paramref name="parseErrors"/> counts the error records the source wrote itself (unparsable lines).</remarks>
+    /// <remarks><paramref name="parseErrors"/> counts the error records the source wrote itself (unparsable lines).
+    /// Past <paramref name="maxErrors"/> error records the source stops (within 200 ms), as a bulk loader fails fast.</remarks>
     public static RunSummary Run(ActorSystem system, RecurrentModel model, StreamingSettings settings, Source<IReadOnlyList<Observation>, NotUsed> groups,
-        PredictionWriter predictions, JsonlWriter errors, Progress? progress, CancellationToken cancel = default, Func<long>? parseErrors = null)
+        PredictionWriter predictions, JsonlWriter errors, Progress? progress, CancellationToken cancel = default, Func<long>? parseErrors = null,
+        long? maxErrors = null)
     {
         long runtimeErrors = 0;
+        int stoppedByErrors = 0;
+        UniqueKillSwitch? stop = null;
+        long Errors() => Interlocked.Read(ref runtimeErrors) + (parseErrors?.Invoke() ?? 0);
+        void CheckBudget()
+        {
+            if (maxErrors is { } max && Errors() > max && stop is { } s && Interlocked.Exchange(ref stoppedByErrors, 1) == 0) s.Shutdown();
+        }
+
         void OnError(ObservationError error)
         {
             Interlocked.Increment(ref runtimeErrors);
             errors.Write(error);
+            CheckBudget();
         }
 
         var flow = LstmStream.CreateGrouped(system, model, settings, OnError);
@@ -60,6 +74,7 @@ internal static class StreamRunner
             .ViaMaterialized(flow, Keep.Both)
             .ToMaterialized(Sink.ForEach<IReadOnlyList<Prediction>>(predictions.Write), Keep.Both)
             .Run(system.Materializer());
+        stop = killSwitch;
 
         using var registration = cancel.Register(() => killSwitch.Shutdown());
         // A live input (a pipe, a broker) may pause: what was predicted reaches the output within 200 ms.
@@ -67,6 +82,7 @@ internal static class StreamRunner
         {
             predictions.Flush();
             errors.Flush();
+            CheckBudget(); // the source's own error records (unparsable lines) count too
         }, null, 200, 200);
         progress?.Start(() => (metrics.Emitted, metrics.MeanBatchSize, metrics.LiveSequences));
         try
@@ -85,6 +101,6 @@ internal static class StreamRunner
         }
 
         stopwatch.Stop();
-        return new RunSummary(metrics.Emitted, Interlocked.Read(ref runtimeErrors) + (parseErrors?.Invoke() ?? 0), stopwatch.Elapsed, metrics);
+        return new RunSummary(metrics.Emitted, Errors(), stopwatch.Elapsed, metrics) { StoppedByErrors = stoppedByErrors != 0 };
     }
 }

@@ -100,7 +100,7 @@ public sealed class NodeProcessTests : IClassFixture<PostgresServer>, IDisposabl
         first.WaitForStderr("members=1", TimeSpan.FromSeconds(60));
         using var newcomer = new NodeProcess("newcomer", $"--model \"{OtherModel}\" --store \"{store}\" --port {ports[1]} --seed 127.0.0.1:{ports[0]}");
         Assert.True(newcomer.Process.WaitForExit(60_000), "the newcomer was not refused:\n" + newcomer.Stderr);
-        Assert.Equal(5, newcomer.Process.ExitCode);
+        Assert.Equal(7, newcomer.Process.ExitCode);
         string hash = LstmStreams.Cluster.ClusterNode.HashFile(Model);
         string otherHash = LstmStreams.Cluster.ClusterNode.HashFile(OtherModel);
         Assert.Contains(hash, newcomer.Stderr);
@@ -119,7 +119,7 @@ public sealed class NodeProcessTests : IClassFixture<PostgresServer>, IDisposabl
         first.WaitForStderr("members=1", TimeSpan.FromSeconds(60));
         using var newcomer = new NodeProcess("newcomer", $"--model \"{Model}\" --store \"postgres:{_server.CreateDatabase()}\" --port {ports[1]} --seed 127.0.0.1:{ports[0]}");
         Assert.True(newcomer.Process.WaitForExit(60_000), "the newcomer was not refused:\n" + newcomer.Stderr);
-        Assert.Equal(5, newcomer.Process.ExitCode);
+        Assert.Equal(7, newcomer.Process.ExitCode);
         Assert.Contains("uses another store", newcomer.Stderr);
         first.Terminate();
         Assert.True(first.Process.WaitForExit(60_000));
