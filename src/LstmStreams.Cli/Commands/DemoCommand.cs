@@ -87,7 +87,7 @@ internal static class DemoCommand
                 })
                 .Select(list => (IReadOnlyList<Observation>)list);
             var summary = StreamRunner.Run(system, loaded, settings, groups, anomalies.Writer, errors,
-                new Progress(Console.Error, "demo", carriageReturn: !Console.IsErrorRedirected));
+                Progress.ForStderr("demo", settings.StatusInterval));
             (detected, truePositives) = (anomalies.Detected, anomalies.TruePositives);
             int injected = fleet.Anomalies.Count;
             var m = summary.Metrics;

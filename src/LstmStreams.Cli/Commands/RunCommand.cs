@@ -176,10 +176,10 @@ internal static class RunCommand
         try
         {
             // A broker in: until Ctrl-C or SIGTERM, out to the broker too or to the file (predictions is null then).
-            if (mqttIn) return MqttRunner.Run(system, loaded, settings, mqtt!, errorWriter, Progress.ForStderrIfTerminal("run"), cancel.Token, predictions, options.Output == "-" ? "stdout" : options.Output);
-            if (mqttOut) return MqttRunner.RunFromFile(system, loaded, settings, mqtt!, reader!.Groups(LstmStream.MaxGroupSize(settings)), errorWriter, Progress.ForStderrIfTerminal("run"), cancel.Token);
+            if (mqttIn) return MqttRunner.Run(system, loaded, settings, mqtt!, errorWriter, Progress.ForStderr("run", settings.StatusInterval), cancel.Token, predictions, options.Output == "-" ? "stdout" : options.Output);
+            if (mqttOut) return MqttRunner.RunFromFile(system, loaded, settings, mqtt!, reader!.Groups(LstmStream.MaxGroupSize(settings)), errorWriter, Progress.ForStderr("run", settings.StatusInterval), cancel.Token);
             var summary = StreamRunner.Run(system, loaded, settings, reader!.Groups(LstmStream.MaxGroupSize(settings)), predictions!, errorWriter,
-                Progress.ForStderrIfTerminal("run"), cancel.Token, () => reader!.Errors, options.MaxErrors);
+                Progress.ForStderr("run", settings.StatusInterval), cancel.Token, () => reader!.Errors, options.MaxErrors);
             if (!Console.IsErrorRedirected)
             {
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,

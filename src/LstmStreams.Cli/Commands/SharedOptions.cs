@@ -12,6 +12,7 @@ internal sealed class SharedOptions
     public Option<string?> Kernel { get; } = new("--kernel") { Description = $"Step kernel: {string.Join(", ", StepKernels.Names)} (overrides lstm-streams.kernel)." };
     public Option<int?> MaxBatchSize { get; } = new("--max-batch-size") { Description = "Largest batch per kernel call (overrides lstm-streams.max-batch-size)." };
     public Option<int?> MaxInFlight { get; } = new("--max-in-flight") { Description = "Observations admitted but not yet emitted (overrides lstm-streams.max-in-flight)." };
+    public Option<string?> StatusInterval { get; } = new("--status-interval") { Description = "When stderr is not a terminal, a status line this often, e.g. 10s or 500ms (overrides lstm-streams.status-interval; default 10s)." };
     public Option<string?> Store { get; } = new("--store") { Description = "Where sequence states are kept: none, memory, sqlite:PATH or postgres:CONNECTION-STRING (overrides lstm-streams.persistence.store)." };
 
     /// <summary>The store when neither --store nor the config file names one (null: the library default, none).</summary>
@@ -24,6 +25,7 @@ internal sealed class SharedOptions
         command.Options.Add(MaxBatchSize);
         command.Options.Add(MaxInFlight);
         command.Options.Add(Store);
+        command.Options.Add(StatusInterval);
     }
 
     /// <summary>The config file (or nothing) and the settings after flags are applied.</summary>
@@ -66,6 +68,18 @@ internal sealed class SharedOptions
             if (!StepKernels.Names.Contains(kernel.Trim().ToLowerInvariant()))
                 throw new ArgumentException($"--kernel '{kernel}' is not a kernel backend: use one of {string.Join(", ", StepKernels.Names)}.");
             settings = settings with { Kernel = StepKernels.Parse(kernel) };
+        }
+
+        if (parse.GetValue(StatusInterval) is { } interval)
+        {
+            try
+            {
+                settings = settings with { StatusInterval = ConfigurationFactory.ParseString($"d = {interval}").GetTimeSpan("d") };
+            }
+            catch (Exception e) when (e is FormatException or ConfigurationException or ArgumentException)
+            {
+                throw new ArgumentException($"--status-interval '{interval}' is not a duration: use e.g. 10s, 500ms or 1m.", e);
+            }
         }
 
         if (parse.GetValue(MaxBatchSize) is { } batch) settings = settings with { MaxBatchSize = batch };

@@ -19,17 +19,20 @@ internal sealed class StopSignals : IDisposable
         {
             if (_stop.IsCancellationRequested) return; // a second Ctrl-C ends the process at once
             e.Cancel = true;
-            Console.Error.WriteLine($"stopping: {what} (Ctrl-C again to quit at once)");
+            Console.Error.WriteLine($"{NewLineOnTerminal}stopping: {what} (Ctrl-C again to quit at once)");
             _stop.Cancel();
         };
         Console.CancelKeyPress += _ctrlC;
         _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
             context.Cancel = true;
-            Console.Error.WriteLine($"stopping (SIGTERM): {what}");
+            Console.Error.WriteLine($"{NewLineOnTerminal}stopping (SIGTERM): {what}");
             _stop.Cancel();
         });
     }
+
+    /// <summary>On a terminal the progress line has no newline yet: the message starts on a line of its own.</summary>
+    private static string NewLineOnTerminal => Console.IsErrorRedirected ? "" : "\n";
 
     /// <summary>Cancelled by the first Ctrl-C or SIGTERM.</summary>
     public CancellationToken Token => _stop.Token;

@@ -36,6 +36,9 @@ public sealed record StreamingSettings
     /// <summary>Idle time before a sequence is passivated.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>How often the command line prints a plain status line when stderr is not a terminal.</summary>
+    public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The step kernel backend.</summary>
     public KernelBackend Kernel { get; init; } = KernelBackend.Auto;
 
@@ -81,6 +84,7 @@ public sealed record StreamingSettings
                 var other => throw new ArgumentException($"lstm-streams.passivation = \"{other}\": use \"idle\" or \"never\"."),
             },
             IdleTimeout = Read(section, "idle-timeout", c => c.GetTimeSpan("idle-timeout")),
+            StatusInterval = Read(section, "status-interval", c => c.GetTimeSpan("status-interval")),
             Kernel = Read(section, "kernel", c => StepKernels.Parse(c.GetString("kernel"))),
             MaxAbsFeature = (float)Read(section, "max-abs-feature", c => c.GetDouble("max-abs-feature")),
             ComputeDispatcher = Read(section, "compute-dispatcher", c => c.GetString("compute-dispatcher")),
@@ -108,6 +112,8 @@ public sealed record StreamingSettings
             throw new ArgumentException($"lstm-streams.max-in-flight = {MaxInFlight}: must be between 1 and {MaxInFlightLimit}.");
         if (MaxBatchDelay < TimeSpan.Zero)
             throw new ArgumentException($"lstm-streams.max-batch-delay = {MaxBatchDelay}: must not be negative.");
+        if (StatusInterval <= TimeSpan.Zero)
+            throw new ArgumentException($"lstm-streams.status-interval = {StatusInterval}: must be positive, e.g. 10s.");
         if (IdleTimeout <= TimeSpan.Zero)
             throw new ArgumentException($"lstm-streams.idle-timeout = {IdleTimeout}: must be positive (use passivation = never to keep sequences).");
         if (KernelThreads < 0)
