@@ -40,6 +40,34 @@ internal static class RunCommand
         return command;
     }
 
+    /// <summary>
+    /// Where the sequences' state comes from, said at start on stderr whether or not it is a terminal (a script re-running
+    /// a command would otherwise continue the states of the first run without a word). With <paramref name="count"/>
+    /// (the scan of an SQL store's ids) the line says how many are stored; without, an SQL store's line waits for it
+    /// (empty) unless the store is not scanned (id filter off).
+    /// </summary>
+    internal static string StateNotice(Settings.StreamingSettings settings, int? count)
+    {
+        var persistence = settings.Persistence;
+        var store = persistence.Store;
+        bool scanned = store.Kind is Persistence.StoreKind.Sqlite or Persistence.StoreKind.Postgres && persistence.IdFilter;
+        if (count is { } n)
+        {
+            return n == 0
+                ? $"state: {store} holds no sequence under prefix '{persistence.PersistenceIdPrefix}': every sequence starts from zeros"
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"state: {store} holds {n:N0} sequences under prefix '{persistence.PersistenceIdPrefix}': observations of those continue them (--store none for a fresh run)");
+        }
+
+        return store.Kind switch
+        {
+            Persistence.StoreKind.None => "state: none: every sequence starts from zeros, nothing is kept",
+            Persistence.StoreKind.Memory => "state: memory: kept for this run only",
+            _ when scanned => "",
+            _ => $"state: {store}: observations of sequences stored there continue them (--store none for a fresh run)",
+        };
+    }
+
     /// <summary>One line on what the store did, e.g. for the end of a run.</summary>
     internal static string StoreSummary(Settings.StreamingSettings settings, Pipeline.PipelineMetrics metrics)
     {
@@ -75,8 +103,10 @@ internal static class RunCommand
         var starting = Task.Run(() =>
         {
             var system = StreamRunner.CreateSystem(config);
-            return (System: system, Store: Persistence.SnapshotStores.StartEarly(system, settings.Persistence));
+            return (System: system, Store: Persistence.SnapshotStores.StartEarly(system, settings.Persistence,
+                count => Console.Error.WriteLine(StateNotice(settings, count))));
         });
+        if (StateNotice(settings, count: null) is { Length: > 0 } notice) Console.Error.WriteLine(notice);
         try
         {
             return Execute(options, config, settings, starting, onDone);

@@ -33,9 +33,13 @@ public static class SnapshotStores
     /// observation, and until it is done every new id costs a query. Best effort: a store that cannot be started
     /// here is reported by <see cref="StartKeeper"/> as usual.
     /// </summary>
+    /// <param name="system">The system the pipelines will run in.</param>
+    /// <param name="settings">The store and its id filter.</param>
+    /// <param name="scanned">Told how many sequences the store holds under the prefix, once the scan of its ids is done
+    /// (only in front of an SQL store with the id filter on, and a scan this call started).</param>
     /// <returns>Dispose once the pipelines on this store have stopped: it holds the id filter meanwhile (the last
     /// user drops it), so dispose it after them, not before.</returns>
-    public static IDisposable StartEarly(ActorSystem system, PersistenceSettings settings)
+    public static IDisposable StartEarly(ActorSystem system, PersistenceSettings settings, Action<int>? scanned = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(settings);
@@ -62,6 +66,7 @@ public static class SnapshotStores
                 if (t.IsCompletedSuccessfully)
                 {
                     ids.MarkScanned();
+                    scanned?.Invoke(t.Result.Count);
                     return;
                 }
 

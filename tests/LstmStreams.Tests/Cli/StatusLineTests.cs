@@ -38,6 +38,39 @@ public sealed partial class StatusLineTests : IDisposable
         Assert.Contains(status, m => m.Groups["done"].Success && m.Groups["obs"].Value == lines.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    [Fact]
+    public async Task Run_says_at_start_where_state_comes_from_and_how_many_sequences_a_store_holds()
+    {
+        string store = "sqlite:" + Path.Combine(_folder, "state.db");
+        string input = Path.Combine(Fixtures, "interleaved.jsonl");
+        var (firstExit, first) = await RunAsync($"--input \"{input}\" --output \"{Path.Combine(_folder, "a.jsonl")}\" --store {store}");
+        var (secondExit, second) = await RunAsync($"--input \"{input}\" --output \"{Path.Combine(_folder, "b.jsonl")}\" --store {store}");
+        var (_, none) = await RunAsync($"--input \"{input}\" --output \"{Path.Combine(_folder, "c.jsonl")}\" --store none");
+
+        Assert.Equal(0, firstExit);
+        Assert.Contains("holds no sequence", first);
+        Assert.Matches(@"state: sqlite:.*state\.db holds 50 sequences under prefix 'seq:': observations of those continue them", second);
+        Assert.Equal(0, secondExit); // lines with t are replayed duplicates (error records), those without continue the count
+        Assert.Contains("state: none: every sequence starts from zeros", none);
+    }
+
+    private async Task<(int Exit, string Stderr)> RunAsync(string arguments)
+    {
+        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "lstm-streams.dll")}\" run --model \"{Path.Combine(Fixtures, "lstm_2l_head_sigmoid.safetensors")}\" " +
+            $"--errors \"{Path.Combine(_folder, "errors.jsonl")}\" {arguments}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        string stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await stdout;
+        return (process.ExitCode, stderr);
+    }
+
     [GeneratedRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ run(?<done> done)? obs=(?<obs>\d+) obs_per_s=\d+ batch=[\d.]+ live=\d+ elapsed_s=[\d.]+$", RegexOptions.Multiline)]
     private static partial Regex StatusLine();
 }
