@@ -78,7 +78,7 @@ internal static class NodeRunner
             ModelHash = modelHash,
             ModelName = options.Model,
             SharedStore = sharedStore,
-        }, model, settings, LogConfig.WithFallback(config));
+        }, model, settings, StreamRunner.WithCliDefaults(config));
         using var signals = new StopSignals("leaving the cluster (this node's shards are handed over)");
         var progress = new IngestProgress();
         using var status = new Timer(_ =>
@@ -187,13 +187,4 @@ internal static class NodeRunner
         StoreKind.Sqlite => "sqlite:" + store.Target,
         _ => store.Kind.ToString().ToLowerInvariant(),
     };
-
-    private static readonly Config LogConfig = ConfigurationFactory.ParseString("""
-        akka.loglevel = WARNING
-        akka.stdout-loglevel = OFF
-        akka.loggers = ["LstmStreams.Cli.Running.StderrLogger, lstm-streams"]
-        akka.log-dead-letters = off
-        akka.log-dead-letters-during-shutdown = off
-        akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
-        """);
 }

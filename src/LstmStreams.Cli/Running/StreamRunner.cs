@@ -26,20 +26,28 @@ internal sealed record RunSummary(long Predictions, long Errors, TimeSpan Elapse
 /// </summary>
 internal static class StreamRunner
 {
-    /// <summary>Creates the actor system for the CLI: the user's config over the reference; Akka's log on stderr
-    /// (stdout carries predictions), warnings and up; room for a million actors to stop.</summary>
+    /// <summary>Creates the actor system for the CLI: <see cref="WithCliDefaults"/> over the reference.</summary>
     public static ActorSystem CreateSystem(Config config) =>
-        ActorSystem.Create("lstm-streams", ConfigurationFactory.ParseString("""
-            akka.loglevel = WARNING
+        ActorSystem.Create("lstm-streams", WithCliDefaults(config).WithFallback(StreamingSettings.ReferenceConfig));
+
+    /// <summary>
+    /// The user's config over the command line's defaults (Akka's log on stderr through our logger, warnings and up,
+    /// no dead-letter lines: the user's <c>akka.loglevel</c> and loggers win), under two settings that always hold:
+    /// nothing is logged to stdout (it carries predictions), and Akka's process-exit hook is off (the commands
+    /// terminate the system themselves, with a bound: the hook would wait for every actor, and a source blocked
+    /// reading an idle pipe never stops).
+    /// </summary>
+    public static Config WithCliDefaults(Config config) =>
+        ConfigurationFactory.ParseString("""
             akka.stdout-loglevel = OFF
+            akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+            """).WithFallback(config).WithFallback(ConfigurationFactory.ParseString("""
+            akka.loglevel = WARNING
             akka.loggers = ["LstmStreams.Cli.Running.StderrLogger, lstm-streams"]
             akka.log-dead-letters = off
             akka.log-dead-letters-during-shutdown = off
             akka.coordinated-shutdown.phases.actor-system-terminate.timeout = 60s
-            # The commands terminate the system themselves, with a bound; at process exit Akka's hook would wait
-            # for every actor, and a source blocked reading an idle pipe never stops.
-            akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
-            """).WithFallback(config).WithFallback(StreamingSettings.ReferenceConfig));
+            """));
 
     /// <summary>
     /// Streams groups of observations through the model into <paramref name="predictions"/> (one write per kernel
