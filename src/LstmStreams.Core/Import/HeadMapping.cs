@@ -128,35 +128,33 @@ internal static partial class HeadMapping
 
     private static Plan ForSequential(StateDict file, string root, Func<string, bool> isRecurrent)
     {
-        var indices = new SortedSet<int>();
-        var foreign = new Dictionary<int, List<string>>();
+        // Every tensor under the root, by module index (-1: not under an index); a module is a Linear when it
+        // holds exactly a weight [Out, In] and optionally a bias [Out].
+        var modules = new SortedDictionary<int, List<SafetensorsTensor>>();
         foreach (var tensor in file.Tensors)
         {
             if (!tensor.Name.StartsWith(root, StringComparison.Ordinal) || isRecurrent(tensor.Name)) continue;
             string rest = tensor.Name[root.Length..];
-            var match = LinearTensor().Match(rest);
             int dot = rest.IndexOf('.');
-            int index = match.Success ? int.Parse(match.Groups["index"].Value, System.Globalization.CultureInfo.InvariantCulture)
-                : dot > 0 && int.TryParse(rest[..dot], out int i) ? i : -1;
-            bool linear = match.Success && (match.Groups["kind"].Value == "weight" ? tensor.Shape.Length == 2 : tensor.Shape.Length == 1);
-            if (linear)
-                indices.Add(index);
-            else
-                (foreign.TryGetValue(index, out var list) ? list : foreign[index] = []).Add($"'{tensor.Name}' {tensor.ShapeText}");
+            int index = dot > 0 && int.TryParse(rest[..dot], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int i) ? i : -1;
+            (modules.TryGetValue(index, out var list) ? list : modules[index] = []).Add(tensor);
         }
 
-        if (foreign.Count > 0)
+        var indices = new List<int>();
+        foreach (var (index, tensors) in modules)
         {
-            var (index, names) = foreign.OrderBy(f => f.Key).First();
-            string where = index >= 0 ? $"module '{root}{index}'" : $"'{root}'";
-            throw new ModelFormatException(file.Path, $"the head '{root}' is an nn.Sequential, but {where} holds {string.Join(", ", names)}, which is not an nn.Linear (weight [Out, In], bias [Out]). " +
-                $"A head may hold only Linear layers with {HeadActivations.Names} between and after them; fold a normalization into the Linear before saving, or stream the model's hidden state with --head none.");
-        }
+            string module = $"{root}{index}.";
+            bool linear = index >= 0
+                && tensors.Any(t => t.Name == module + "weight" && t.Shape.Length == 2)
+                && tensors.All(t => (t.Name == module + "weight" && t.Shape.Length == 2) || (t.Name == module + "bias" && t.Shape.Length == 1));
+            if (!linear)
+            {
+                string where = index >= 0 ? $"module '{root}{index}'" : $"'{root}'";
+                throw new ModelFormatException(file.Path, $"the head '{root}' is an nn.Sequential, but {where} holds {string.Join(", ", tensors.Select(t => $"'{t.Name}' {t.ShapeText}"))}, which is not an nn.Linear (weight [Out, In], bias [Out]). " +
+                    $"A head may hold only Linear layers with {HeadActivations.Names} between and after them; fold a normalization into the Linear before saving, or stream the model's hidden state with --head none.");
+            }
 
-        foreach (int index in indices)
-        {
-            if (!file.ByName.ContainsKey($"{root}{index}.weight"))
-                throw new ModelFormatException(file.Path, $"the head '{root}' has '{root}{index}.bias' but no '{root}{index}.weight'; the state_dict is incomplete.");
+            indices.Add(index);
         }
 
         return new Plan(root, indices.Select(i => $"{root}{i}.").ToList(), indices.ToList());
