@@ -16,17 +16,18 @@ internal static class HeadActivationRules
     /// <param name="name">The head's prefix, for messages.</param>
     /// <param name="prefixes">Each Linear's prefix, in order.</param>
     /// <param name="indices">For an nn.Sequential, each Linear's index in it; null for named modules.</param>
+    /// <param name="first">The index an nn.Sequential head starts at (0, or after a recurrent module in the same container).</param>
     /// <param name="shapes">Each Linear weight's shape text, for messages.</param>
     /// <param name="single">metadata <c>head_activation</c>, or null.</param>
     /// <param name="declared">metadata <c>head_activations</c>, or null.</param>
-    public static HeadActivation[] Resolve(string path, string name, IReadOnlyList<string> prefixes, IReadOnlyList<int>? indices,
+    public static HeadActivation[] Resolve(string path, string name, IReadOnlyList<string> prefixes, IReadOnlyList<int>? indices, int first,
         IReadOnlyList<string> shapes, HeadActivation? single, HeadActivation[]? declared)
     {
         int count = prefixes.Count;
         if (declared is not null)
             return CheckDeclared(path, name, prefixes, indices, single, declared);
 
-        bool consecutive = indices is null ? count == 1 : indices[0] == 0 && indices[^1] == count - 1;
+        bool consecutive = indices is null ? count == 1 : indices[0] == first && indices[^1] == first + count - 1;
         if (consecutive)
         {
             var activations = new HeadActivation[count];
@@ -40,7 +41,7 @@ internal static class HeadActivationRules
             $"(JSON, one name per Linear in order, each from {HeadActivations.Names}; safetensors: save_file(..., metadata={{...}}), torch.save: state[\"__metadata__\"] = {{...}}).";
         if (indices is null)
             throw new ModelFormatException(path, $"the head is {count} named Linear modules chained by their widths ({layers}); activations leave no tensor, so the file must say which follows each Linear. {fix}");
-        var missing = Enumerable.Range(0, indices[^1] + 1).Where(i => !indices.Contains(i)).ToList();
+        var missing = Enumerable.Range(first, indices[^1] + 1 - first).Where(i => !indices.Contains(i)).ToList();
         throw new ModelFormatException(path, $"the head '{name}' is an nn.Sequential with Linear layers at {(count == 1 ? "index" : "indices")} {string.Join(", ", indices)} ({layers}); " +
             $"{(missing.Count == 1 ? "index" : "indices")} {string.Join(", ", missing)} hold{(missing.Count == 1 ? "s" : "")} no tensor, so {(missing.Count == 1 ? "it is an activation (or Dropout)" : "they are activations (or Dropout)")} the file does not name, and streaming without {(missing.Count == 1 ? "it" : "them")} would not give the model's outputs. {fix}");
     }

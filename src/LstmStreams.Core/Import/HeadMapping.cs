@@ -19,7 +19,9 @@ internal static partial class HeadMapping
     private static partial Regex LinearTensor();
 
     /// <summary>Where the head's Linear layers are: their prefixes in order, and for an nn.Sequential its indices.</summary>
-    private sealed record Plan(string Name, IReadOnlyList<string> Prefixes, IReadOnlyList<int>? Indices);
+    /// <remarks><paramref name="First"/> is the index an nn.Sequential head starts at: 0, or the index after a
+    /// recurrent module held in the same container (an nn.ModuleList([nn.LSTM, nn.Linear, …])).</remarks>
+    private sealed record Plan(string Name, IReadOnlyList<string> Prefixes, IReadOnlyList<int>? Indices, int First = 0);
 
     /// <summary>The head of <paramref name="file"/> taking h [H], or null when it has none.</summary>
     /// <param name="file">The state_dict.</param>
@@ -60,7 +62,7 @@ internal static partial class HeadMapping
             width = weight.Shape[0];
         }
 
-        var activations = HeadActivationRules.Resolve(path, plan.Name, plan.Prefixes, plan.Indices, linears.Select(l => l.Weight.ShapeText).ToList(), single, declared);
+        var activations = HeadActivationRules.Resolve(path, plan.Name, plan.Prefixes, plan.Indices, plan.First, linears.Select(l => l.Weight.ShapeText).ToList(), single, declared);
         var layers = new HeadLayer[linears.Count];
         for (int k = 0; k < layers.Length; k++)
         {
@@ -131,12 +133,19 @@ internal static partial class HeadMapping
         // Every tensor under the root, by module index (-1: not under an index); a module is a Linear when it
         // holds exactly a weight [Out, In] and optionally a bias [Out].
         var modules = new SortedDictionary<int, List<SafetensorsTensor>>();
+        int first = 0;
         foreach (var tensor in file.Tensors)
         {
-            if (!tensor.Name.StartsWith(root, StringComparison.Ordinal) || isRecurrent(tensor.Name)) continue;
+            if (!tensor.Name.StartsWith(root, StringComparison.Ordinal)) continue;
             string rest = tensor.Name[root.Length..];
             int dot = rest.IndexOf('.');
             int index = dot > 0 && int.TryParse(rest[..dot], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int i) ? i : -1;
+            if (isRecurrent(tensor.Name))
+            {
+                first = Math.Max(first, index + 1);
+                continue;
+            }
+
             (modules.TryGetValue(index, out var list) ? list : modules[index] = []).Add(tensor);
         }
 
@@ -157,7 +166,9 @@ internal static partial class HeadMapping
             indices.Add(index);
         }
 
-        return new Plan(root, indices.Select(i => $"{root}{i}.").ToList(), indices.ToList());
+        if (indices.Count > 0 && indices[0] < first)
+            throw new ModelFormatException(file.Path, $"the head '{root}' has a Linear at '{root}{indices[0]}' before the recurrent module at '{root}{first - 1}'; only a head after the recurrent layers can be streamed.");
+        return new Plan(root, indices.Select(i => $"{root}{i}.").ToList(), indices, first);
     }
 
     private static (SafetensorsTensor Weight, SafetensorsTensor? Bias) ReadLinear(StateDict file, string prefix)

@@ -151,6 +151,23 @@ public sealed class MlpHeadLoaderTests : IDisposable
     }
 
     [Fact]
+    public void A_ModuleList_of_the_recurrent_module_then_Linears_starts_the_head_after_the_recurrent_module()
+    {
+        // nn.ModuleList([nn.GRU(2, 4), nn.Linear(4, 6), nn.Linear(6, 2)]): the head is layers.1, layers.2.
+        var tensors = new List<(string, int[], float[])>
+        {
+            ("layers.0.weight_ih_l0", [12, 2], new float[24]),
+            ("layers.0.weight_hh_l0", [12, 4], new float[48]),
+            Tensor("layers.1.weight", 6, 4),
+            Tensor("layers.2.weight", 2, 6),
+        };
+        var head = ModelLoader.Load(Save(tensors)).Head!;
+        Assert.Equal(["layers.1.", "layers.2."], head.Layers.Select(l => l.Name));
+        tensors[3] = Tensor("layers.3.weight", 2, 6);
+        Assert.Contains("index 2 holds no tensor", LoadError(Save(tensors)));
+    }
+
+    [Fact]
     public void Choosing_a_Sequential_by_its_prefix_takes_the_whole_Sequential()
     {
         var tensors = Gru(2, 4);

@@ -44,6 +44,20 @@ public sealed class MlpHeadParityTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_managed_step_with_an_MLP_head_allocates_nothing_once_warm(int threads)
+    {
+        var model = ModelLoader.Load(PyTorchFixture.Load("mlp_lstm_relu_gelu").ModelPath);
+        using var kernel = StepKernels.Create(model, KernelBackend.Managed, 64, threads);
+        var states = Enumerable.Range(0, 64).Select(_ => model.NewState()).ToArray();
+        var inputs = Enumerable.Range(0, 64 * model.InputSize).Select(i => (i % 5 - 2) * 0.3f).ToArray();
+        var outputs = new float[64 * model.OutputSize];
+        kernel.Step(inputs, states, outputs);
+        Kernels.Allocations.AssertNone(() => kernel.Step(inputs, states, outputs));
+    }
+
+    [Theory]
     [MemberData(nameof(Cases))]
     public void An_MLP_head_matches_PyTorch_step_by_step_and_interleaved(string name, string backend, int threads)
     {
