@@ -35,9 +35,7 @@ internal static class InspectCommand
             output.WriteLine($"input size:       {loaded.InputSize}");
             output.WriteLine($"hidden size:      {loaded.HiddenSize}");
             output.WriteLine($"output size:      {loaded.OutputSize}");
-            output.WriteLine(loaded.Head is { } h
-                ? $"head:             {h.Name}weight [{h.OutputSize}, {h.HiddenSize}]{(h.Bias is null ? "" : " + bias")}, activation {h.Activation.ToString().ToLowerInvariant()}"
-                : "head:             none (output is the last layer's h)");
+            WriteHead(loaded.Head, output);
             output.WriteLine($"bias:             {(loaded.Layers[0].BiasIh is null && loaded.Layers[0].BiasHh is null ? "no" : "yes")}");
             output.WriteLine(string.Create(inv, $"parameters:       {loaded.ParameterCount:N0}"));
             output.WriteLine(string.Create(inv, $"state/sequence:   {loaded.StateBytesPerSequence:N0} bytes ({loaded.StateSize} floats: {(loaded.Cell == Core.Model.CellKind.Lstm ? "h and c" : "h")} × {loaded.LayerCount} layer(s))"));
@@ -56,6 +54,29 @@ internal static class InspectCommand
         {
             errors.WriteLine($"error: {e.Message}");
             return 2;
+        }
+    }
+
+    /// <summary>The head's Linear layers in order, each with its tensor, widths and the activation after it.</summary>
+    private static void WriteHead(OutputHead? head, TextWriter output)
+    {
+        if (head is null)
+        {
+            output.WriteLine("head:             none (output is the last layer's h)");
+            return;
+        }
+
+        if (head.Layers.Count == 1)
+        {
+            output.WriteLine($"head:             {head.Name}weight [{head.OutputSize}, {head.HiddenSize}]{(head.Bias is null ? "" : " + bias")}, activation {head.Activation.ToName()}");
+            return;
+        }
+
+        output.WriteLine($"head:             {head.Layers.Count} Linear layers, {head.HiddenSize} → {string.Join(" → ", head.Layers.Select(l => l.OutputSize))}");
+        for (int k = 0; k < head.Layers.Count; k++)
+        {
+            var layer = head.Layers[k];
+            output.WriteLine($"  head layer {k,-5} {layer.Name}weight [{layer.OutputSize}, {layer.InputSize}]{(layer.Bias is null ? "" : " + bias")}, activation {layer.Activation.ToName()}");
         }
     }
 

@@ -8,7 +8,8 @@ namespace LstmStreams.Core.Import;
 /// (the same mapping for both), finding the
 /// tensors by PyTorch's names under any prefix: <c>&lt;p&gt;weight_ih_l{k}</c> [G*H, in_k],
 /// <c>&lt;p&gt;weight_hh_l{k}</c> [G*H, H], optional <c>&lt;p&gt;bias_ih_l{k}</c> and <c>&lt;p&gt;bias_hh_l{k}</c> [G*H].
-/// G = 4 is LSTM and G = 3 is GRU. The head is the one nn.Linear whose weight is [O, H]. The input and output
+/// G = 4 is LSTM and G = 3 is GRU. The head, one nn.Linear whose weight is [O, H] or a stack of them, is
+/// mapped whole or refused by <see cref="HeadMapping"/>. The input and output
 /// standardization, when the metadata carries it, is read by <see cref="ScalingMetadata"/>.
 /// </summary>
 public static partial class ModelLoader
@@ -78,13 +79,13 @@ public static partial class ModelLoader
             CheckFinite(path, tensor);
         var cell = DetectCell(file, recurrentPrefix, tensors, out int hidden);
         var layers = BuildLayers(path, recurrentPrefix, tensors, cell, hidden);
-        var head = FindHead(file, recurrentPrefix, hidden, headPrefix);
+        var head = HeadMapping.Find(file, hidden, headPrefix, name => RecurrentName().IsMatch(name));
         var scaling = ScalingMetadata.Read(path, file.Metadata, layers[0].InputSize, head?.OutputSize ?? hidden);
         var used = new HashSet<string>(tensors.Values.Select(t => t.Name), StringComparer.Ordinal);
-        if (head is not null)
+        foreach (var layer in head?.Layers ?? [])
         {
-            used.Add(head.Name + "weight");
-            used.Add(head.Name + "bias");
+            used.Add(layer.Name + "weight");
+            used.Add(layer.Name + "bias");
         }
 
         try
@@ -163,61 +164,7 @@ public static partial class ModelLoader
         return bias.Values;
     }
 
-    private static OutputHead? FindHead(StateDict file, string recurrentPrefix, int hidden, string? headPrefix)
-    {
-        string path = file.Path;
-        file.Metadata.TryGetValue("head_activation", out var activationName);
-        if (!HeadActivations.TryParse(activationName, out var activation))
-            throw new ModelFormatException(path, $"metadata \"head_activation\" is \"{activationName}\"; expected identity, sigmoid, tanh or softmax.");
-
-        if (string.Equals(headPrefix, NoHead, StringComparison.OrdinalIgnoreCase))
-            return null;
-
-        SafetensorsTensor? weight;
-        if (headPrefix is not null)
-        {
-            string prefix = headPrefix.Length == 0 || headPrefix.EndsWith('.') ? headPrefix : headPrefix + ".";
-            if (!file.ByName.TryGetValue(prefix + "weight", out weight))
-                throw new ModelFormatException(path, $"the head '{headPrefix}' was asked for but '{prefix}weight' is not in the file. Candidates: {Preview(HeadCandidates(file, recurrentPrefix, hidden).Select(t => t.Name))}.");
-            if (weight.Shape.Length != 2 || weight.Shape[1] != hidden || weight.Shape[0] == 0)
-                throw new ModelFormatException(path, $"head '{weight.Name}' has shape {weight.ShapeText}; expected [O, {hidden}] to take the last layer's h.");
-        }
-        else
-        {
-            var candidates = HeadCandidates(file, recurrentPrefix, hidden).ToList();
-            if (candidates.Count > 1)
-                throw new ModelFormatException(path, $"several tensors could be the output head ({string.Join(", ", candidates.Select(c => $"'{c.Name}' {c.ShapeText}"))}); choose one with --head PREFIX (e.g. --head {candidates[0].Name[..^"weight".Length].TrimEnd('.')}) or --head none.");
-            weight = candidates.Count == 1 ? candidates[0] : null;
-        }
-
-        if (weight is null)
-        {
-            if (activation != HeadActivation.Identity)
-                throw new ModelFormatException(path, $"metadata \"head_activation\" is \"{activationName}\" but no head (a Linear weight [O, {hidden}]) is in the file.");
-            return null;
-        }
-
-        CheckFinite(path, weight);
-        string headName = weight.Name[..^"weight".Length];
-        float[]? bias = null;
-        if (file.ByName.TryGetValue(headName + "bias", out var biasTensor))
-        {
-            if (biasTensor.Shape.Length != 1 || biasTensor.Shape[0] != weight.Shape[0])
-                throw new ModelFormatException(path, $"head bias '{biasTensor.Name}' has shape {biasTensor.ShapeText}; expected [{weight.Shape[0]}].");
-            CheckFinite(path, biasTensor);
-            bias = biasTensor.Values;
-        }
-
-        return new OutputHead(weight.Values, bias, hidden, activation, headName);
-    }
-
-    private static IEnumerable<SafetensorsTensor> HeadCandidates(StateDict file, string recurrentPrefix, int hidden) =>
-        file.Tensors.Where(t =>
-            (t.Name == "weight" || t.Name.EndsWith(".weight", StringComparison.Ordinal))
-            && !RecurrentName().IsMatch(t.Name)
-            && t.Shape.Length == 2 && t.Shape[1] == hidden && t.Shape[0] > 0);
-
-    private static void CheckFinite(string path, SafetensorsTensor tensor)
+    internal static void CheckFinite(string path, SafetensorsTensor tensor)
     {
         foreach (float value in tensor.Values)
         {
@@ -226,7 +173,7 @@ public static partial class ModelLoader
         }
     }
 
-    private static string Preview(IEnumerable<string> names)
+    internal static string Preview(IEnumerable<string> names)
     {
         var list = names.Take(11).ToList();
         if (list.Count == 0) return "none";

@@ -6,8 +6,9 @@ namespace LstmStreams.Core.Import;
 
 /// <summary>
 /// Saves a <see cref="RecurrentModel"/> as a PyTorch-style state_dict in safetensors, in the layout
-/// <see cref="ModelLoader"/> reads (<c>rnn.weight_ih_l{k}</c>, …, <c>head.weight</c>, <c>head.bias</c>), with
-/// metadata "cell" and "head_activation", and the model's scaling (<see cref="ScalingMetadata"/>). Loading the file again gives the same model.
+/// <see cref="ModelLoader"/> reads (<c>rnn.weight_ih_l{k}</c>, …, <c>head.weight</c>, <c>head.bias</c>; a deeper
+/// head as an nn.Sequential <c>head.0.weight</c>, <c>head.2.weight</c>, …), with metadata "cell" and
+/// "head_activation" (or "head_activations"), and the model's scaling (<see cref="ScalingMetadata"/>). Loading the file again gives the same model.
 /// </summary>
 public static class SafetensorsModelWriter
 {
@@ -35,12 +36,24 @@ public static class SafetensorsModelWriter
         if (scaling.FeatureStd is { } featureStd) metadata[ScalingMetadata.FeatureStd] = Json(featureStd);
         if (scaling.TargetMean is { } targetMean) metadata[ScalingMetadata.TargetMean] = Json(targetMean);
         if (scaling.TargetStd is { } targetStd) metadata[ScalingMetadata.TargetStd] = Json(targetStd);
-        metadata.Remove("head_activation");
-        if (model.Head is { } head)
+        foreach (string key in HeadMetadata.Keys) metadata.Remove(key);
+        if (model.Head is { Layers.Count: 1 } head)
         {
             tensors.Add(($"{headPrefix}weight", [head.OutputSize, head.HiddenSize], head.Weight));
             if (head.Bias is not null) tensors.Add(($"{headPrefix}bias", [head.OutputSize], head.Bias));
-            metadata["head_activation"] = head.Activation.ToName();
+            metadata[HeadMetadata.Activation] = head.Activation.ToName();
+        }
+        else if (model.Head is { } mlp)
+        {
+            // As nn.Sequential(Linear, act, Linear, act, …) saves it: Linear k at index 2k, its activation at 2k + 1.
+            for (int k = 0; k < mlp.Layers.Count; k++)
+            {
+                var layer = mlp.Layers[k];
+                tensors.Add(($"{headPrefix}{2 * k}.weight", [layer.OutputSize, layer.InputSize], layer.Weight));
+                if (layer.Bias is not null) tensors.Add(($"{headPrefix}{2 * k}.bias", [layer.OutputSize], layer.Bias));
+            }
+
+            metadata[HeadMetadata.Activations] = JsonSerializer.Serialize(mlp.Layers.Select(l => l.Activation.ToName()));
         }
 
         SafetensorsFile.Write(path, tensors, metadata);

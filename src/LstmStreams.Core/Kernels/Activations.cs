@@ -18,6 +18,10 @@ public static class Activations
     /// <summary>tanh(x); MathF.Tanh saturates to ±1 without overflow.</summary>
     public static float Tanh(float x) => MathF.Tanh(x);
 
+    /// <summary>GELU, the exact form PyTorch uses by default: x · ½(1 + erf(x / √2)), computed in double.</summary>
+    public static float Gelu(float x) =>
+        (float)(0.5 * x * (1.0 + MathNet.Numerics.SpecialFunctions.Erf(x * 0.70710678118654752440)));
+
     /// <summary>Softmax in place, shifted by the maximum so that no exponent overflows.</summary>
     public static void Softmax(Span<float> values)
     {
@@ -52,6 +56,12 @@ public static class Activations
                 break;
             case Model.HeadActivation.Softmax:
                 Softmax(row);
+                break;
+            case Model.HeadActivation.Relu:
+                for (int i = 0; i < row.Length; i++) row[i] = MathF.Max(row[i], 0f);
+                break;
+            case Model.HeadActivation.Gelu:
+                for (int i = 0; i < row.Length; i++) row[i] = Gelu(row[i]);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown head activation");

@@ -6,7 +6,8 @@ namespace LstmStreams.Core.Kernels;
 /// <summary>
 /// The readable oracle, written on MathNet.Numerics: per layer, gather [x_t ; h_{t-1}] of every sequence
 /// into one matrix X [B, in+H], multiply once by Vᵀ where V = [W_ih | W_hh] is [G*H, in+H], then apply
-/// the gate non-linearities and scatter the new state. Fast kernels are tested against this one.
+/// the gate non-linearities and scatter the new state; the head is one multiply per Linear layer for the
+/// whole batch. Fast kernels are tested against this one.
 /// </summary>
 /// <remarks>
 /// MathNet matrices have a fixed size, so workspaces are kept per power-of-two batch bucket (at most
@@ -16,8 +17,7 @@ namespace LstmStreams.Core.Kernels;
 public sealed class ReferenceKernel : IStepKernel
 {
     private readonly LayerWeights[] _layers;
-    private readonly Matrix<float>? _headWeightT;
-    private readonly float[]? _headBias;
+    private readonly Matrix<float>[] _headWeightsT = [];
     private readonly Dictionary<int, Workspace> _workspaces = new();
 
     /// <summary>Packs the model's weights as MathNet matrices.</summary>
@@ -32,8 +32,12 @@ public sealed class ReferenceKernel : IStepKernel
             _layers[k] = new LayerWeights(model.Layers[k]);
         if (model.Head is { } head)
         {
-            _headWeightT = Matrix<float>.Build.Dense(head.OutputSize, head.HiddenSize, (r, c) => head.Weight[r * head.HiddenSize + c]).Transpose();
-            _headBias = head.Bias;
+            _headWeightsT = new Matrix<float>[head.Layers.Count];
+            for (int l = 0; l < head.Layers.Count; l++)
+            {
+                var layer = head.Layers[l];
+                _headWeightsT[l] = Matrix<float>.Build.Dense(layer.OutputSize, layer.InputSize, (r, c) => layer.Weight[r * layer.InputSize + c]).Transpose();
+            }
         }
     }
 
@@ -127,26 +131,37 @@ public sealed class ReferenceKernel : IStepKernel
         int hidden = Model.HiddenSize;
         int top = Model.HiddenOffset(Model.LayerCount - 1);
         int width = Model.OutputSize;
-        if (_headWeightT is null)
+        if (Model.Head is not { } head)
         {
             for (int b = 0; b < batch; b++)
                 states[b].AsSpan(top, hidden).CopyTo(outputs.Slice(b * width, width));
             return;
         }
 
-        var headIn = work.HeadInput!;
-        var headOut = work.HeadOutput!;
+        // Layer l reads HeadRows[l] [rows, In_l] and writes HeadRows[l+1] [rows, Out_l]: one multiply per layer
+        // for the whole batch, then its bias and activation row by row.
+        var headIn = work.HeadRows[0];
         for (int b = 0; b < batch; b++)
             for (int j = 0; j < hidden; j++)
                 headIn.At(b, j, states[b][top + j]);
-        headIn.Multiply(_headWeightT, headOut);
-        var activation = Model.Head!.Activation;
-        for (int b = 0; b < batch; b++)
+        float[] row = work.HeadRow;
+        for (int l = 0; l < head.Layers.Count; l++)
         {
-            var row = outputs.Slice(b * width, width);
-            for (int o = 0; o < width; o++)
-                row[o] = headOut.At(b, o) + (_headBias?[o] ?? 0f);
-            Activations.Apply(activation, row);
+            var layer = head.Layers[l];
+            var x = work.HeadRows[l];
+            var y = work.HeadRows[l + 1];
+            x.Multiply(_headWeightsT[l], y);
+            var values = row.AsSpan(0, layer.OutputSize);
+            for (int b = 0; b < batch; b++)
+            {
+                for (int o = 0; o < values.Length; o++)
+                    values[o] = y.At(b, o) + (layer.Bias?[o] ?? 0f);
+                Activations.Apply(layer.Activation, values);
+                if (l == head.Layers.Count - 1)
+                    values.CopyTo(outputs.Slice(b * width, width));
+                else
+                    for (int o = 0; o < values.Length; o++) y.At(b, o, values[o]);
+            }
         }
     }
 
@@ -210,17 +225,25 @@ public sealed class ReferenceKernel : IStepKernel
                 if (model.Cell == CellKind.Gru) HiddenGates[k] = Matrix<float>.Build.Dense(rows, gateRows);
             }
 
-            if (model.Head is not null)
+            if (model.Head is { } head)
             {
-                HeadInput = Matrix<float>.Build.Dense(rows, hidden);
-                HeadOutput = Matrix<float>.Build.Dense(rows, model.OutputSize);
+                HeadRows = new Matrix<float>[head.Layers.Count + 1];
+                HeadRows[0] = Matrix<float>.Build.Dense(rows, hidden);
+                int widest = hidden;
+                for (int l = 0; l < head.Layers.Count; l++)
+                {
+                    HeadRows[l + 1] = Matrix<float>.Build.Dense(rows, head.Layers[l].OutputSize);
+                    widest = Math.Max(widest, head.Layers[l].OutputSize);
+                }
+
+                HeadRow = new float[widest];
             }
         }
 
         public Matrix<float>[] Concatenated { get; }
         public Matrix<float>[] Gates { get; }
         public Matrix<float>?[] HiddenGates { get; }
-        public Matrix<float>? HeadInput { get; }
-        public Matrix<float>? HeadOutput { get; }
+        public Matrix<float>[] HeadRows { get; } = [];
+        public float[] HeadRow { get; } = [];
     }
 }

@@ -1,6 +1,6 @@
 namespace LstmStreams.Core.Model;
 
-/// <summary>The function applied to the output head's Linear result.</summary>
+/// <summary>The function applied after one Linear of the output head.</summary>
 public enum HeadActivation
 {
     /// <summary>y = W h + b.</summary>
@@ -12,20 +12,31 @@ public enum HeadActivation
     /// <summary>y = tanh(W h + b), elementwise.</summary>
     Tanh,
 
-    /// <summary>y = softmax(W h + b) over the O outputs.</summary>
+    /// <summary>y = softmax(W h + b) over the layer's outputs.</summary>
     Softmax,
+
+    /// <summary>y = max(0, W h + b), elementwise (nn.ReLU).</summary>
+    Relu,
+
+    /// <summary>y = x·Φ(x) with x = W h + b, the exact erf form (nn.GELU(approximate='none'), PyTorch's default).</summary>
+    Gelu,
 }
 
-/// <summary>Parsing and naming of <see cref="HeadActivation"/> as it appears in safetensors metadata.</summary>
+/// <summary>Parsing and naming of <see cref="HeadActivation"/> as it appears in model metadata.</summary>
 public static class HeadActivations
 {
-    /// <summary>The metadata name: identity, sigmoid, tanh or softmax.</summary>
+    /// <summary>The accepted names, for messages.</summary>
+    public const string Names = "identity, sigmoid, tanh or softmax, relu or gelu";
+
+    /// <summary>The metadata name: identity, sigmoid, tanh, softmax, relu or gelu.</summary>
     public static string ToName(this HeadActivation activation) => activation switch
     {
         HeadActivation.Identity => "identity",
         HeadActivation.Sigmoid => "sigmoid",
         HeadActivation.Tanh => "tanh",
         HeadActivation.Softmax => "softmax",
+        HeadActivation.Relu => "relu",
+        HeadActivation.Gelu => "gelu",
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown head activation"),
     };
 
@@ -45,6 +56,12 @@ public static class HeadActivations
                 return true;
             case "softmax":
                 activation = HeadActivation.Softmax;
+                return true;
+            case "relu":
+                activation = HeadActivation.Relu;
+                return true;
+            case "gelu":
+                activation = HeadActivation.Gelu;
                 return true;
             default:
                 activation = HeadActivation.Identity;

@@ -127,10 +127,13 @@ public sealed class RecurrentModel
     /// <summary>A fresh all-zeros state for one sequence.</summary>
     public float[] NewState() => new float[StateSize];
 
-    /// <summary>One line describing the shape, e.g. "lstm 2×64, input 8, output 1 (sigmoid head), scaled inputs".</summary>
+    /// <summary>One line describing the shape, e.g. "lstm 2×64, input 8, output 1 (sigmoid head), scaled inputs"
+    /// (a deeper head is listed layer by layer).</summary>
     public string Describe() =>
         $"{Cell.ToName()} {LayerCount}×{HiddenSize}, input {InputSize}, output {OutputSize}" +
-        (Head is null ? " (last layer's h)" : $" ({Head.Activation.ToName()} head)") +
+        (Head is null ? " (last layer's h)"
+            : Head.Layers.Count == 1 ? $" ({Head.Layers[0].Activation.ToName()} head)"
+            : $" ({Head.Layers.Count}-layer head: {Head.Describe()})") +
         (Scaling.ScalesInputs, Scaling.ScalesOutputs) switch
         {
             (true, true) => ", scaled inputs and outputs",

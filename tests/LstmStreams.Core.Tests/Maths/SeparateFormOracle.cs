@@ -57,9 +57,21 @@ internal static class SeparateFormOracle
             return;
         }
 
-        var y = new double[head.OutputSize];
-        for (int o = 0; o < y.Length; o++) y[o] = Dot(head.Weight, o, hidden, input) + (head.Bias?[o] ?? 0);
-        switch (head.Activation)
+        var y = input;
+        foreach (var layer in head.Layers)
+        {
+            var previous = y;
+            y = new double[layer.OutputSize];
+            for (int o = 0; o < y.Length; o++) y[o] = Dot(layer.Weight, o, layer.InputSize, previous) + (layer.Bias?[o] ?? 0);
+            Activate(layer.Activation, y);
+        }
+
+        for (int o = 0; o < y.Length; o++) output[o] = (float)y[o];
+    }
+
+    private static void Activate(HeadActivation activation, double[] y)
+    {
+        switch (activation)
         {
             case HeadActivation.Sigmoid:
                 for (int o = 0; o < y.Length; o++) y[o] = Sigmoid(y[o]);
@@ -67,14 +79,18 @@ internal static class SeparateFormOracle
             case HeadActivation.Tanh:
                 for (int o = 0; o < y.Length; o++) y[o] = Math.Tanh(y[o]);
                 break;
+            case HeadActivation.Relu:
+                for (int o = 0; o < y.Length; o++) y[o] = Math.Max(y[o], 0);
+                break;
+            case HeadActivation.Gelu:
+                for (int o = 0; o < y.Length; o++) y[o] = 0.5 * y[o] * (1 + MathNet.Numerics.SpecialFunctions.Erf(y[o] / Math.Sqrt(2)));
+                break;
             case HeadActivation.Softmax:
                 double max = y.Max(), sum = 0;
                 for (int o = 0; o < y.Length; o++) sum += y[o] = Math.Exp(y[o] - max);
                 for (int o = 0; o < y.Length; o++) y[o] /= sum;
                 break;
         }
-
-        for (int o = 0; o < y.Length; o++) output[o] = (float)y[o];
     }
 
     private static double Dot(float[] matrix, int row, int columns, double[] vector)
