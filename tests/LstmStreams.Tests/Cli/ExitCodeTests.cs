@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LstmStreams.Cli.Commands;
 using LstmStreams.Settings;
 
@@ -55,18 +54,9 @@ public sealed class ExitCodeTests : IDisposable
     [Fact]
     public async Task A_usage_error_prints_to_stderr_only_and_exits_2()
     {
-        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "lstm-streams.dll")}\" run --model \"{Model}\" --no-such-flag")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.Equal(2, process.ExitCode);
-        Assert.Equal("", await stdout);
+        var (exit, stdout, stderr) = await CliProcess.RunAsync($"run --model \"{Model}\" --no-such-flag");
+        Assert.Equal(2, exit);
+        Assert.Equal("", stdout);
         Assert.Contains("--no-such-flag", stderr);
         Assert.Contains("Usage:", stderr);
     }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace LstmStreams.Tests.Cli;
 
 /// <summary>The user's <c>akka.loglevel</c> wins over the command line's default (warnings and up).</summary>
@@ -17,19 +15,10 @@ public sealed class LogLevelTests : IDisposable
     {
         string file = Path.Combine(_folder, "log.conf");
         await File.WriteAllTextAsync(file, config);
-        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "lstm-streams.dll")}\" run --model \"{Path.Combine(Fixtures, "lstm_2l_head_sigmoid.safetensors")}\" " +
-            $"--input \"{Path.Combine(Fixtures, "interleaved.jsonl")}\" --output \"{Path.Combine(_folder, "out.jsonl")}\" --store none --config \"{file}\"")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.Equal(0, process.ExitCode);
-        Assert.Equal("", await stdout); // predictions go to the file; nothing is logged to stdout
+        var (exit, stdout, stderr) = await CliProcess.RunAsync($"run --model \"{Path.Combine(Fixtures, "lstm_2l_head_sigmoid.safetensors")}\" " +
+            $"--input \"{Path.Combine(Fixtures, "interleaved.jsonl")}\" --output \"{Path.Combine(_folder, "out.jsonl")}\" --store none --config \"{file}\"");
+        Assert.Equal(0, exit);
+        Assert.Equal("", stdout); // predictions go to the file; nothing is logged to stdout
         Assert.Equal(infoExpected, stderr.Contains("[INFO]", StringComparison.Ordinal));
     }
 }

@@ -15,15 +15,8 @@ public sealed partial class StatusLineTests : IDisposable
     public async Task Run_prints_a_status_line_every_status_interval_when_stderr_is_not_a_terminal()
     {
         string output = Path.Combine(_folder, "out.jsonl");
-        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "lstm-streams.dll")}\" run --model \"{Path.Combine(Fixtures, "lstm_2l_head_sigmoid.safetensors")}\" " +
-            $"--input - --output \"{output}\" --store none --status-interval 300ms")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(info)!;
+        using var process = Process.Start(CliProcess.Info($"run --model \"{Path.Combine(Fixtures, "lstm_2l_head_sigmoid.safetensors")}\" " +
+            $"--input - --output \"{output}\" --store none --status-interval 300ms", stdin: true))!;
         var stderr = process.StandardError.ReadToEndAsync();
         var lines = await File.ReadAllLinesAsync(Path.Combine(Fixtures, "interleaved.jsonl"));
         foreach (string line in lines) await process.StandardInput.WriteLineAsync(line);
@@ -56,19 +49,9 @@ public sealed partial class StatusLineTests : IDisposable
 
     private async Task<(int Exit, string Stderr)> RunAsync(string arguments)
     {
-        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "lstm-streams.dll")}\" run --model \"{Path.Combine(Fixtures, "lstm_2l_head_sigmoid.safetensors")}\" " +
-            $"--errors \"{Path.Combine(_folder, "errors.jsonl")}\" {arguments}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        await stdout;
-        return (process.ExitCode, stderr);
+        var (exit, _, stderr) = await CliProcess.RunAsync($"run --model \"{Path.Combine(Fixtures, "lstm_2l_head_sigmoid.safetensors")}\" " +
+            $"--errors \"{Path.Combine(_folder, "errors.jsonl")}\" {arguments}");
+        return (exit, stderr);
     }
 
     [GeneratedRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ run(?<done> done)? obs=(?<obs>\d+) obs_per_s=\d+ batch=[\d.]+ live=\d+ elapsed_s=[\d.]+$", RegexOptions.Multiline)]
