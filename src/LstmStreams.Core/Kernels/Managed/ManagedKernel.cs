@@ -71,7 +71,7 @@ public sealed unsafe partial class ManagedKernel : IStepKernel
             _projections = new float[model.LayerCount][];
             for (int k = 0; k < model.LayerCount; k++)
             {
-                _projections[k] = model.Layers[k].WeightHr!;
+                _projections[k] = Transposed(model.Layers[k].WeightHr!, model.ProjectionSize, model.HiddenSize);
                 _flopsPerRow += 2L * model.ProjectionSize * model.HiddenSize;
             }
         }
