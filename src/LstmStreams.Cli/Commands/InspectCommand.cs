@@ -34,11 +34,13 @@ internal static class InspectCommand
             output.WriteLine($"layers:           {loaded.LayerCount}");
             output.WriteLine($"input size:       {loaded.InputSize}");
             output.WriteLine($"hidden size:      {loaded.HiddenSize}");
+            if (loaded.HasProjection)
+                output.WriteLine($"projection:       proj_size {loaded.ProjectionSize} (weight_hr [{loaded.ProjectionSize}, {loaded.HiddenSize}]: h is {loaded.ProjectionSize} wide, c {loaded.HiddenSize})");
             output.WriteLine($"output size:      {loaded.OutputSize}");
             WriteHead(loaded.Head, output);
             output.WriteLine($"bias:             {(loaded.Layers[0].BiasIh is null && loaded.Layers[0].BiasHh is null ? "no" : "yes")}");
             output.WriteLine(string.Create(inv, $"parameters:       {loaded.ParameterCount:N0}"));
-            output.WriteLine(string.Create(inv, $"state/sequence:   {loaded.StateBytesPerSequence:N0} bytes ({loaded.StateSize} floats: {(loaded.Cell == Core.Model.CellKind.Lstm ? "h and c" : "h")} × {loaded.LayerCount} layer(s))"));
+            output.WriteLine(string.Create(inv, $"state/sequence:   {loaded.StateBytesPerSequence:N0} bytes ({loaded.StateSize} floats: {(loaded.Cell == Core.Model.CellKind.Lstm ? loaded.HasProjection ? $"h [{loaded.ProjectionSize}] and c [{loaded.HiddenSize}]" : "h and c" : "h")} × {loaded.LayerCount} layer(s))"));
             if (loaded.IgnoredTensors.Count > 0)
                 output.WriteLine($"ignored tensors:  {string.Join(", ", loaded.IgnoredTensors)} (not part of the streamed model)");
             WriteScaling(loaded.Scaling, output);

@@ -58,8 +58,6 @@ public static partial class ModelLoader
             if (!match.Success) continue;
             if (match.Groups["reverse"].Success)
                 throw new ModelFormatException(path, $"'{tensor.Name}' belongs to a bidirectional RNN; a bidirectional model needs the whole sequence in advance and cannot be streamed. Train with bidirectional=False.");
-            if (match.Groups["kind"].Value == "weight_hr")
-                throw new ModelFormatException(path, $"'{tensor.Name}' is an LSTM projection (proj_size > 0), which is not supported yet. Train with proj_size=0.");
             string prefix = match.Groups["prefix"].Value;
             if (!int.TryParse(match.Groups["layer"].Value, out int layer))
                 throw new ModelFormatException(path, $"'{tensor.Name}' has a layer number out of range.");
@@ -79,8 +77,9 @@ public static partial class ModelLoader
             CheckFinite(path, tensor);
         var cell = DetectCell(file, recurrentPrefix, tensors, out int hidden);
         var layers = BuildLayers(path, recurrentPrefix, tensors, cell, hidden);
-        var head = HeadMapping.Find(file, hidden, headPrefix, name => RecurrentName().IsMatch(name));
-        var scaling = ScalingMetadata.Read(path, file.Metadata, layers[0].InputSize, head?.OutputSize ?? hidden);
+        int real = layers[0].RealHiddenSize;
+        var head = HeadMapping.Find(file, real, headPrefix, name => RecurrentName().IsMatch(name));
+        var scaling = ScalingMetadata.Read(path, file.Metadata, layers[0].InputSize, head?.OutputSize ?? real);
         var used = new HashSet<string>(tensors.Values.Select(t => t.Name), StringComparer.Ordinal);
         foreach (var layer in head?.Layers ?? [])
         {
@@ -109,12 +108,24 @@ public static partial class ModelLoader
         if (weightHh0.Shape.Length != 2 || weightHh0.Shape[1] == 0)
             throw new ModelFormatException(path, $"'{weightHh0.Name}' has shape {weightHh0.ShapeText}; expected [G*H, H].");
         hidden = weightHh0.Shape[1];
+        if (tensors.TryGetValue(("weight_hr", 0), out var weightHr0))
+        {
+            // nn.LSTM(proj_size=P): weight_hr_l0 is [P, H] and weight_hh_l0 [4H, P].
+            if (weightHr0.Shape.Length != 2 || weightHr0.Shape[0] != hidden || weightHr0.Shape[1] <= hidden)
+                throw new ModelFormatException(path, $"'{weightHr0.Name}' has shape {weightHr0.ShapeText}; a projection is [P, H] with P = {hidden} (the columns of '{weightHh0.Name}' {weightHh0.ShapeText}) and P < H, as PyTorch requires.");
+            if (weightHh0.Shape[0] != 4 * weightHr0.Shape[1])
+                throw new ModelFormatException(path, $"'{weightHr0.Name}' {weightHr0.ShapeText} does not fit '{weightHh0.Name}' {weightHh0.ShapeText}: a projection [P, H] needs weight_hh [4H, P] = [{4 * weightHr0.Shape[1]}, {hidden}].");
+            hidden = weightHr0.Shape[1];
+        }
+
         int rows = weightHh0.Shape[0];
         CellKind cell;
         if (rows == 4 * hidden) cell = CellKind.Lstm;
         else if (rows == 3 * hidden) cell = CellKind.Gru;
         else
             throw new ModelFormatException(path, $"'{weightHh0.Name}' has shape {weightHh0.ShapeText}: {rows} rows is neither 4×{hidden} (LSTM) nor 3×{hidden} (GRU).");
+        if (weightHr0 is not null && cell != CellKind.Lstm)
+            throw new ModelFormatException(path, $"'{weightHr0.Name}' is a projection, which only nn.LSTM has, but '{weightHh0.Name}' {weightHh0.ShapeText} is the shape of a {cell.ToName().ToUpperInvariant()}.");
 
         if (file.Metadata.TryGetValue("cell", out var declared))
         {
@@ -132,19 +143,34 @@ public static partial class ModelLoader
     {
         int top = tensors.Keys.Max(k => k.Layer);
         int gateRows = cell.GateCount() * hidden;
+        bool projected = tensors.ContainsKey(("weight_hr", 0));
+        int real = projected ? tensors[("weight_hr", 0)].Shape[0] : hidden;
         var layers = new List<RecurrentLayer>(top + 1);
         for (int k = 0; k <= top; k++)
         {
-            int expectedInput = k == 0 ? -1 : hidden;
+            int expectedInput = k == 0 ? -1 : real;
             var weightIh = Require(path, prefix, tensors, "weight_ih", k, top);
             var weightHh = Require(path, prefix, tensors, "weight_hh", k, top);
+            float[]? weightHr = null;
+            if (projected)
+            {
+                var hr = Require(path, prefix, tensors, "weight_hr", k, top);
+                if (hr.Shape.Length != 2 || hr.Shape[0] != real || hr.Shape[1] != hidden)
+                    throw new ModelFormatException(path, $"'{hr.Name}' has shape {hr.ShapeText}; expected [{real}, {hidden}] ([proj_size, hidden_size]) like layer 0.");
+                weightHr = hr.Values;
+            }
+            else if (tensors.TryGetValue(("weight_hr", k), out var stray))
+            {
+                throw new ModelFormatException(path, $"'{stray.Name}' is a projection but layer 0 has none ('{prefix}weight_hr_l0' is missing); nn.LSTM(proj_size=P) projects every layer.");
+            }
+
             if (weightIh.Shape.Length != 2 || weightIh.Shape[0] != gateRows || weightIh.Shape[1] == 0 || (expectedInput > 0 && weightIh.Shape[1] != expectedInput))
                 throw new ModelFormatException(path, $"'{weightIh.Name}' has shape {weightIh.ShapeText}; expected [{gateRows}, {(expectedInput > 0 ? expectedInput.ToString() : "input_size")}].");
-            if (weightHh.Shape.Length != 2 || weightHh.Shape[0] != gateRows || weightHh.Shape[1] != hidden)
-                throw new ModelFormatException(path, $"'{weightHh.Name}' has shape {weightHh.ShapeText}; expected [{gateRows}, {hidden}] like layer 0.");
+            if (weightHh.Shape.Length != 2 || weightHh.Shape[0] != gateRows || weightHh.Shape[1] != real)
+                throw new ModelFormatException(path, $"'{weightHh.Name}' has shape {weightHh.ShapeText}; expected [{gateRows}, {real}] like layer 0.");
             var biasIh = OptionalBias(path, tensors, "bias_ih", k, gateRows);
             var biasHh = OptionalBias(path, tensors, "bias_hh", k, gateRows);
-            layers.Add(new RecurrentLayer(cell, weightIh.Shape[1], hidden, weightIh.Values, weightHh.Values, biasIh, biasHh));
+            layers.Add(new RecurrentLayer(cell, weightIh.Shape[1], hidden, weightIh.Values, weightHh.Values, biasIh, biasHh, weightHr));
         }
 
         return layers;

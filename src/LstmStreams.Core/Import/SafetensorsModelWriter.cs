@@ -21,7 +21,8 @@ public static class SafetensorsModelWriter
         {
             var layer = model.Layers[k];
             tensors.Add(($"{recurrentPrefix}weight_ih_l{k}", [layer.GateRows, layer.InputSize], layer.WeightIh));
-            tensors.Add(($"{recurrentPrefix}weight_hh_l{k}", [layer.GateRows, layer.HiddenSize], layer.WeightHh));
+            tensors.Add(($"{recurrentPrefix}weight_hh_l{k}", [layer.GateRows, layer.RealHiddenSize], layer.WeightHh));
+            if (layer.WeightHr is not null) tensors.Add(($"{recurrentPrefix}weight_hr_l{k}", [layer.ProjectionSize, layer.HiddenSize], layer.WeightHr));
             if (layer.BiasIh is not null) tensors.Add(($"{recurrentPrefix}bias_ih_l{k}", [layer.GateRows], layer.BiasIh));
             if (layer.BiasHh is not null) tensors.Add(($"{recurrentPrefix}bias_hh_l{k}", [layer.GateRows], layer.BiasHh));
         }

@@ -16,7 +16,8 @@ public enum KernelBackend
     /// <summary>The MathNet.Numerics reference kernel: readable, slow, the oracle.</summary>
     Reference,
 
-    /// <summary>The system's OpenBLAS sgemm with the managed epilogue; needs libopenblas.so.0 (optional).</summary>
+    /// <summary>The system's OpenBLAS sgemm with the managed epilogue; needs libopenblas.so.0 (optional).
+    /// A projected LSTM (proj_size &gt; 0) runs on the managed kernel instead.</summary>
     OpenBlas,
 }
 
@@ -49,6 +50,7 @@ public static class StepKernels
     /// <param name="backend">Which implementation.</param>
     /// <param name="maxBatchSize">The largest batch.</param>
     /// <param name="threads">Threads for the managed and OpenBLAS kernels (0: min(2, cores)).</param>
+    /// <remarks>openblas with a projected LSTM (proj_size &gt; 0) gives the managed kernel: the OpenBLAS kernel has no projection.</remarks>
     /// <exception cref="PlatformNotSupportedException">openblas without libopenblas.so.0 (the message says how to install it).</exception>
     public static IStepKernel Create(RecurrentModel model, KernelBackend backend, int maxBatchSize, int threads = 0)
     {
@@ -56,6 +58,7 @@ public static class StepKernels
         IStepKernel kernel = backend switch
         {
             KernelBackend.Auto or KernelBackend.Managed => new ManagedKernel(model, maxBatchSize, threads),
+            KernelBackend.OpenBlas when model.HasProjection => new ManagedKernel(model, maxBatchSize, threads),
             KernelBackend.Reference => new ReferenceKernel(model, maxBatchSize),
             KernelBackend.OpenBlas => new OpenBlasKernel(model, maxBatchSize, threads),
             _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "unknown kernel backend"),

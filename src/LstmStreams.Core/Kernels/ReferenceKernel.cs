@@ -7,7 +7,8 @@ namespace LstmStreams.Core.Kernels;
 /// The readable oracle, written on MathNet.Numerics: per layer, gather [x_t ; h_{t-1}] of every sequence
 /// into one matrix X [B, in+H], multiply once by Vᵀ where V = [W_ih | W_hh] is [G*H, in+H], then apply
 /// the gate non-linearities and scatter the new state; the head is one multiply per Linear layer for the
-/// whole batch. Fast kernels are tested against this one.
+/// whole batch. With a projection (proj_size=P) the LSTM's o ⊙ tanh(c) rows [B, H] are multiplied once more,
+/// by W_hrᵀ [H, P], to give h [B, P]. Fast kernels are tested against this one.
 /// </summary>
 /// <remarks>
 /// MathNet matrices have a fixed size, so workspaces are kept per power-of-two batch bucket (at most
@@ -57,7 +58,7 @@ public sealed class ReferenceKernel : IStepKernel
         int batch = states.Length;
         if (batch == 0) return;
         var work = WorkspaceFor(batch);
-        int hidden = Model.HiddenSize;
+        int real = Model.RealHiddenSize;
 
         for (int k = 0; k < _layers.Length; k++)
         {
@@ -72,23 +73,29 @@ public sealed class ReferenceKernel : IStepKernel
                 var state = states[b];
                 for (int j = 0; j < layer.InputSize; j++)
                     x.At(b, j, k == 0 ? inputs[b * layer.InputSize + j] : state[inOffset + j]);
-                for (int j = 0; j < hidden; j++)
+                for (int j = 0; j < real; j++)
                     x.At(b, layer.InputSize + j, state[hOffset + j]);
             }
 
             if (Model.Cell == CellKind.Lstm)
-                StepLstm(layer, x, work.Gates[k], states, batch, hOffset, hidden);
+                StepLstm(layer, x, work, k, states, batch, hOffset, Model.CellOffset(k), Model.HiddenSize);
             else
-                StepGru(layer, x, work, k, states, batch, hOffset, hidden);
+                StepGru(layer, x, work, k, states, batch, hOffset, Model.HiddenSize);
         }
 
         WriteOutputs(work, states, batch, outputs);
     }
 
-    private static void StepLstm(LayerWeights layer, Matrix<float> x, Matrix<float> gates, ReadOnlySpan<float[]> states, int batch, int hOffset, int hidden)
+    private static void StepLstm(LayerWeights layer, Matrix<float> x, Workspace work, int k, ReadOnlySpan<float[]> states, int batch, int hOffset, int cOffset, int hidden)
     {
+        var gates = work.Gates[k];
         x.Multiply(layer.FusedT, gates); // gates = [x;h] · Vᵀ, one multiply for all four gates
-        int cOffset = hOffset + hidden;
+        if (layer.WeightHrT is { } weightHrT)
+        {
+            StepProjectedLstm(layer, gates, work.Unprojected[k]!, work.Projected[k]!, weightHrT, states, batch, hOffset, cOffset, hidden);
+            return;
+        }
+
         for (int b = 0; b < batch; b++)
         {
             var state = states[b];
@@ -102,6 +109,34 @@ public sealed class ReferenceKernel : IStepKernel
                 state[cOffset + j] = c;
                 state[hOffset + j] = o * Activations.Tanh(c);
             }
+        }
+    }
+
+    private static void StepProjectedLstm(LayerWeights layer, Matrix<float> gates, Matrix<float> unprojected, Matrix<float> projected,
+        Matrix<float> weightHrT, ReadOnlySpan<float[]> states, int batch, int hOffset, int cOffset, int hidden)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            var state = states[b];
+            for (int j = 0; j < hidden; j++)
+            {
+                float i = Activations.Sigmoid(gates.At(b, j) + layer.Bias[j]);
+                float f = Activations.Sigmoid(gates.At(b, hidden + j) + layer.Bias[hidden + j]);
+                float g = Activations.Tanh(gates.At(b, 2 * hidden + j) + layer.Bias[2 * hidden + j]);
+                float o = Activations.Sigmoid(gates.At(b, 3 * hidden + j) + layer.Bias[3 * hidden + j]);
+                float c = f * state[cOffset + j] + i * g;
+                state[cOffset + j] = c;
+                unprojected.At(b, j, o * Activations.Tanh(c));
+            }
+        }
+
+        unprojected.Multiply(weightHrT, projected); // h = (o ⊙ tanh c) · W_hrᵀ, [B, H] × [H, P]
+        int width = projected.ColumnCount;
+        for (int b = 0; b < batch; b++)
+        {
+            var state = states[b];
+            for (int p = 0; p < width; p++)
+                state[hOffset + p] = projected.At(b, p);
         }
     }
 
@@ -128,7 +163,7 @@ public sealed class ReferenceKernel : IStepKernel
 
     private void WriteOutputs(Workspace work, ReadOnlySpan<float[]> states, int batch, Span<float> outputs)
     {
-        int hidden = Model.HiddenSize;
+        int hidden = Model.RealHiddenSize;
         int top = Model.HiddenOffset(Model.LayerCount - 1);
         int width = Model.OutputSize;
         if (Model.Head is not { } head)
@@ -188,7 +223,7 @@ public sealed class ReferenceKernel : IStepKernel
         public LayerWeights(RecurrentLayer layer)
         {
             InputSize = layer.InputSize;
-            int rows = layer.GateRows, hidden = layer.HiddenSize;
+            int rows = layer.GateRows, hidden = layer.RealHiddenSize;
             var weightIh = Matrix<float>.Build.Dense(rows, InputSize, (r, c) => layer.WeightIh[r * InputSize + c]);
             var weightHh = Matrix<float>.Build.Dense(rows, hidden, (r, c) => layer.WeightHh[r * hidden + c]);
             WeightIhT = weightIh.Transpose();
@@ -198,12 +233,15 @@ public sealed class ReferenceKernel : IStepKernel
             BiasHh = layer.BiasHh ?? new float[rows];
             Bias = new float[rows];
             for (int r = 0; r < rows; r++) Bias[r] = BiasIh[r] + BiasHh[r];
+            if (layer.WeightHr is { } weightHr)
+                WeightHrT = Matrix<float>.Build.Dense(layer.ProjectionSize, layer.HiddenSize, (r, c) => weightHr[r * layer.HiddenSize + c]).Transpose();
         }
 
         public int InputSize { get; }
         public Matrix<float> WeightIhT { get; }
         public Matrix<float> WeightHhT { get; }
         public Matrix<float> FusedT { get; }
+        public Matrix<float>? WeightHrT { get; }
         public float[] BiasIh { get; }
         public float[] BiasHh { get; }
         public float[] Bias { get; }
@@ -213,16 +251,23 @@ public sealed class ReferenceKernel : IStepKernel
     {
         public Workspace(RecurrentModel model, int rows)
         {
-            int layers = model.LayerCount, hidden = model.HiddenSize;
-            int gateRows = model.Cell.GateCount() * hidden;
+            int layers = model.LayerCount, hidden = model.RealHiddenSize;
+            int gateRows = model.Cell.GateCount() * model.HiddenSize;
             Concatenated = new Matrix<float>[layers];
             Gates = new Matrix<float>[layers];
             HiddenGates = new Matrix<float>?[layers];
+            Unprojected = new Matrix<float>?[layers];
+            Projected = new Matrix<float>?[layers];
             for (int k = 0; k < layers; k++)
             {
                 Concatenated[k] = Matrix<float>.Build.Dense(rows, model.Layers[k].InputSize + hidden);
                 Gates[k] = Matrix<float>.Build.Dense(rows, gateRows);
                 if (model.Cell == CellKind.Gru) HiddenGates[k] = Matrix<float>.Build.Dense(rows, gateRows);
+                if (model.HasProjection)
+                {
+                    Unprojected[k] = Matrix<float>.Build.Dense(rows, model.HiddenSize);
+                    Projected[k] = Matrix<float>.Build.Dense(rows, model.ProjectionSize);
+                }
             }
 
             if (model.Head is { } head)
@@ -243,6 +288,8 @@ public sealed class ReferenceKernel : IStepKernel
         public Matrix<float>[] Concatenated { get; }
         public Matrix<float>[] Gates { get; }
         public Matrix<float>?[] HiddenGates { get; }
+        public Matrix<float>?[] Unprojected { get; }
+        public Matrix<float>?[] Projected { get; }
         public Matrix<float>[] HeadRows { get; } = [];
         public float[] HeadRow { get; } = [];
     }

@@ -6,8 +6,9 @@ namespace LstmStreams.Core.Model;
 /// </summary>
 /// <remarks>
 /// The recurrent state of one sequence is one <c>float[StateSize]</c>, laid out per layer k as
-/// <c>h_k</c> (H floats) followed, for LSTM, by <c>c_k</c> (H floats):
+/// <c>h_k</c> (R floats) followed, for LSTM, by <c>c_k</c> (H floats):
 /// <c>[h_0, c_0, h_1, c_1, …]</c> for LSTM, <c>[h_0, h_1, …]</c> for GRU. Zeros is the initial state.
+/// R is <see cref="RealHiddenSize"/>: P for an LSTM with a projection (proj_size=P), else H.
 /// </remarks>
 public sealed class RecurrentModel
 {
@@ -25,6 +26,8 @@ public sealed class RecurrentModel
         if (layers.Count == 0)
             throw new ArgumentException("a model needs at least one recurrent layer.", nameof(layers));
         int hidden = layers[0].HiddenSize;
+        int projection = layers[0].ProjectionSize;
+        int real = layers[0].RealHiddenSize;
         for (int k = 0; k < layers.Count; k++)
         {
             var layer = layers[k];
@@ -32,20 +35,24 @@ public sealed class RecurrentModel
                 throw new ArgumentException($"layer {k} is {layer.Cell.ToName()} but the model is {cell.ToName()}.", nameof(layers));
             if (layer.HiddenSize != hidden)
                 throw new ArgumentException($"layer {k} has hidden size {layer.HiddenSize} but layer 0 has {hidden}; all layers must share H.", nameof(layers));
-            if (k > 0 && layer.InputSize != hidden)
-                throw new ArgumentException($"layer {k} takes input of width {layer.InputSize} but layer {k - 1} produces h of width {hidden}.", nameof(layers));
+            if (layer.ProjectionSize != projection)
+                throw new ArgumentException($"layer {k} has projection size {layer.ProjectionSize} but layer 0 has {projection}; all layers must share proj_size.", nameof(layers));
+            if (k > 0 && layer.InputSize != real)
+                throw new ArgumentException($"layer {k} takes input of width {layer.InputSize} but layer {k - 1} produces h of width {real}.", nameof(layers));
         }
 
-        if (head is not null && head.HiddenSize != hidden)
-            throw new ArgumentException($"the head takes input of width {head.HiddenSize} but the last layer produces h of width {hidden}.", nameof(head));
+        if (head is not null && head.HiddenSize != real)
+            throw new ArgumentException($"the head takes input of width {head.HiddenSize} but the last layer produces h of width {real}.", nameof(head));
 
         Cell = cell;
         Layers = layers;
         Head = head;
         InputSize = layers[0].InputSize;
         HiddenSize = hidden;
-        OutputSize = head?.OutputSize ?? hidden;
-        StateSize = layers.Count * cell.StateVectorsPerLayer() * hidden;
+        ProjectionSize = projection;
+        RealHiddenSize = real;
+        OutputSize = head?.OutputSize ?? real;
+        StateSize = layers.Count * LayerStateSize;
         Metadata = metadata ?? new Dictionary<string, string>();
         Scaling = scaling ?? FeatureScaling.None;
         Scaling.CheckFits(InputSize, OutputSize);
@@ -63,13 +70,19 @@ public sealed class RecurrentModel
     /// <summary>M: the width of one observation's features.</summary>
     public int InputSize { get; }
 
-    /// <summary>H: the hidden size shared by all layers.</summary>
+    /// <summary>H: the hidden size shared by all layers (the width of the gates and of c).</summary>
     public int HiddenSize { get; }
 
-    /// <summary>O: the width of one prediction (H without a head).</summary>
+    /// <summary>P of nn.LSTM(proj_size=P), shared by all layers, or 0 without a projection.</summary>
+    public int ProjectionSize { get; }
+
+    /// <summary>R: the width of every layer's h (what the next layer and the head read): P with a projection, else H.</summary>
+    public int RealHiddenSize { get; }
+
+    /// <summary>O: the width of one prediction (R without a head).</summary>
     public int OutputSize { get; }
 
-    /// <summary>Floats of recurrent state per sequence: layers × (2H for LSTM, H for GRU).</summary>
+    /// <summary>Floats of recurrent state per sequence: layers × (R + H for LSTM, H for GRU).</summary>
     public int StateSize { get; }
 
     /// <summary>Bytes of recurrent state per sequence.</summary>
@@ -115,13 +128,19 @@ public sealed class RecurrentModel
             ? this
             : new RecurrentModel(Cell, Layers, Head, Metadata, Scaling.WithoutNumbers()) { IgnoredTensors = IgnoredTensors };
 
-    /// <summary>Offset of layer <paramref name="layer"/>'s h in a state array.</summary>
-    public int HiddenOffset(int layer) => layer * Cell.StateVectorsPerLayer() * HiddenSize;
+    /// <summary>Whether the layers carry a projection (ProjectionSize &gt; 0).</summary>
+    public bool HasProjection => ProjectionSize > 0;
 
-    /// <summary>Offset of layer <paramref name="layer"/>'s c in a state array (LSTM only).</summary>
+    /// <summary>Floats of state per layer: R + H for LSTM (h then c), H for GRU.</summary>
+    public int LayerStateSize => Cell == CellKind.Lstm ? RealHiddenSize + HiddenSize : HiddenSize;
+
+    /// <summary>Offset of layer <paramref name="layer"/>'s h (R floats) in a state array.</summary>
+    public int HiddenOffset(int layer) => layer * LayerStateSize;
+
+    /// <summary>Offset of layer <paramref name="layer"/>'s c (H floats) in a state array (LSTM only).</summary>
     public int CellOffset(int layer) =>
         Cell == CellKind.Lstm
-            ? HiddenOffset(layer) + HiddenSize
+            ? HiddenOffset(layer) + RealHiddenSize
             : throw new InvalidOperationException("a GRU has no cell state c.");
 
     /// <summary>A fresh all-zeros state for one sequence.</summary>
@@ -130,7 +149,7 @@ public sealed class RecurrentModel
     /// <summary>One line describing the shape, e.g. "lstm 2×64, input 8, output 1 (sigmoid head), scaled inputs"
     /// (a deeper head is listed layer by layer).</summary>
     public string Describe() =>
-        $"{Cell.ToName()} {LayerCount}×{HiddenSize}, input {InputSize}, output {OutputSize}" +
+        $"{Cell.ToName()} {LayerCount}×{HiddenSize}{(HasProjection ? $" (proj {ProjectionSize})" : "")}, input {InputSize}, output {OutputSize}" +
         (Head is null ? " (last layer's h)"
             : Head.Layers.Count == 1 ? $" ({Head.Layers[0].Activation.ToName()} head)"
             : $" ({Head.Layers.Count}-layer head: {Head.Describe()})") +

@@ -78,11 +78,21 @@ public sealed class ModelLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Load_refuses_an_lstm_projection()
+    public void Load_refuses_a_projection_whose_rows_are_not_the_columns_of_weight_hh()
     {
-        var tensors = LstmTensors("rnn.", 3, 4, 1);
+        var tensors = LstmTensors("rnn.", 3, 4, 1); // weight_hh [16, 4]: a projection would need it [16, P]
         tensors.Add(("rnn.weight_hr_l0", [2, 4], new float[8]));
-        Assert.Contains("proj_size", LoadError(Save(tensors)));
+        string message = LoadError(Save(tensors));
+        Assert.Contains("'rnn.weight_hr_l0' has shape [2, 4]", message);
+        Assert.Contains("P < H", message);
+    }
+
+    [Fact]
+    public void Load_refuses_a_projection_on_only_some_layers()
+    {
+        var tensors = LstmTensors("rnn.", 3, 4, 2);
+        tensors.Add(("rnn.weight_hr_l1", [2, 4], new float[8]));
+        Assert.Contains("'rnn.weight_hr_l1' is a projection but layer 0 has none", LoadError(Save(tensors)));
     }
 
     [Fact]

@@ -25,6 +25,21 @@ public sealed class InspectCommandTests
     }
 
     [Fact]
+    public void Inspect_shows_an_lstm_projection_and_its_state()
+    {
+        var output = new StringWriter();
+        int exit = InspectCommand.Run(Path.Combine(Fixtures, "proj_lstm_2l_head.safetensors"), null, output, new StringWriter());
+        string text = output.ToString();
+        Assert.Equal(0, exit);
+        Assert.Contains("hidden size:      10", text);
+        Assert.Contains("projection:       proj_size 4 (weight_hr [4, 10]: h is 4 wide, c 10)", text);
+        // 2 layers × (h [4] + c [10]) floats × 4 bytes.
+        Assert.Contains("state/sequence:   112 bytes (28 floats: h [4] and c [10] × 2 layer(s))", text);
+        // layer 0: 40·4 + 40·4 + 2·40 + 4·10 = 440; layer 1: the same; head: 2·4 + 2 = 10.
+        Assert.Contains("parameters:       890", text);
+    }
+
+    [Fact]
     public void Inspect_describes_a_torch_save_file_like_its_safetensors_twin()
     {
         var pt = new StringWriter();

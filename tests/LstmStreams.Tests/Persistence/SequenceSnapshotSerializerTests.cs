@@ -37,6 +37,22 @@ public sealed class SequenceSnapshotSerializerTests
     }
 
     [Fact]
+    public void A_projected_shape_is_recorded_as_version_2_and_tells_a_model_without_projection_apart()
+    {
+        var projected = new ModelShape(CellKind.Lstm, 8, [64, 64], 16);
+        Assert.NotEqual(new ModelShape(CellKind.Lstm, 8, [64, 64]), projected);
+        Assert.Equal(2 * (16 + 64), projected.StateSize);
+        Assert.Equal("lstm, input 8, hidden [64, 64], proj 16", projected.ToString());
+        var snapshot = new SequenceSnapshot(projected, Enumerable.Range(0, projected.StateSize).Select(i => i * 0.5f).ToArray(), 3, null);
+        var bytes = SequenceSnapshotSerializer.Write(snapshot);
+        Assert.Equal(2, bytes[3]);
+        var back = SequenceSnapshotSerializer.Read(bytes);
+        Assert.Equal(projected, back.Shape);
+        Assert.Equal(snapshot.Values, back.Values);
+        Assert.Equal(1, SequenceSnapshotSerializer.Write(Sample())[3]); // no projection: version 1, as before
+    }
+
+    [Fact]
     public void An_unknown_format_version_is_refused_naming_it()
     {
         var bytes = SequenceSnapshotSerializer.Write(Sample());

@@ -16,7 +16,7 @@ internal static class HeadOutputs
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void WriteRow(RecurrentModel model, float[] state, Span<float> y)
     {
-        int hidden = model.HiddenSize;
+        int hidden = model.RealHiddenSize;
         ReadOnlySpan<float> h = state.AsSpan(model.HiddenOffset(model.LayerCount - 1), hidden);
         if (model.Head is not { } head)
         {

@@ -28,7 +28,7 @@ public sealed unsafe partial class ManagedKernel
 
     /// <summary>Column blocks on both threads, layer by layer: a few rows of a large model (each core then
     /// streams half the weights, from its own L2).</summary>
-    private bool SplitsBlocks(int batch) => _worker is not null && Split switch
+    private bool SplitsBlocks(int batch) => _worker is not null && _projections is null && Split switch
     {
         ThreadSplit.Blocks => true,
         ThreadSplit.Rows => false,

@@ -10,7 +10,8 @@ namespace LstmStreams.Core.Kernels.Managed;
 /// apply the gate non-linearities and the state update while the tile is in L1. A large step runs on the
 /// calling thread and a worker, split by chunks of rows or, for a few rows of a large model, by column blocks
 /// (see ManagedKernel.Split.cs). SIMD: AVX-512, AVX2 or scalar (<see cref="SimdLevel"/>). Allocates nothing
-/// per step.
+/// per step. A projected LSTM (proj_size=P) runs its epilogue into a per-row scratch [o ⊙ tanh(c) ; c] (2H
+/// floats) and then projects it to h [P] (ManagedKernel.Projection.cs); it splits by rows, never by blocks.
 /// </summary>
 public sealed unsafe partial class ManagedKernel : IStepKernel
 {
@@ -21,6 +22,7 @@ public sealed unsafe partial class ManagedKernel : IStepKernel
     private readonly float*[] _weights;
     private readonly float*[] _biases;
     private readonly float[][] _rows;
+    private readonly float[][] _targets;
     private readonly float[][] _panels;
     private readonly float*[] _panelPointers;
     private readonly long _flopsPerRow;
@@ -61,6 +63,19 @@ public sealed unsafe partial class ManagedKernel : IStepKernel
 
         _minBlocks = _layers.Min(l => l.Blocks);
         _rows = new float[maxBatchSize][];
+        _targets = _rows;
+        if (model.HasProjection)
+        {
+            _targets = new float[maxBatchSize][];
+            for (int r = 0; r < maxBatchSize; r++) _targets[r] = new float[2 * model.HiddenSize];
+            _projections = new float[model.LayerCount][];
+            for (int k = 0; k < model.LayerCount; k++)
+            {
+                _projections[k] = Transposed(model.Layers[k].WeightHr!, model.ProjectionSize, model.HiddenSize);
+                _flopsPerRow += 2L * model.ProjectionSize * model.HiddenSize;
+            }
+        }
+
         _panels = new float[Threads][];
         _panelPointers = new float*[Threads];
         for (int t = 0; t < Threads; t++)
@@ -142,8 +157,10 @@ public sealed unsafe partial class ManagedKernel : IStepKernel
         for (int l = 0; l < _layers.Length; l++)
         {
             Gather(l, first, end, inputs, panel);
+            if (_projections is not null) LoadCells(l, first, end);
             for (int block = 0; block < _layers[l].Blocks; block++)
                 RunLayerBlock(l, block, panel, first, end, gates);
+            if (_projections is not null) Project(l, first, end);
         }
 
         WriteOutputs(first, end, outputs);
@@ -153,7 +170,7 @@ public sealed unsafe partial class ManagedKernel : IStepKernel
     private void Gather(int l, int first, int end, float* inputs, float* panel)
     {
         var layer = _layers[l];
-        int k = layer.K, hidden = Model.HiddenSize;
+        int k = layer.K, hidden = Model.RealHiddenSize;
         int hOffset = Model.HiddenOffset(l);
         int inOffset = l == 0 ? 0 : Model.HiddenOffset(l - 1);
         for (int r = first; r < end; r++)
@@ -172,8 +189,9 @@ public sealed unsafe partial class ManagedKernel : IStepKernel
         var model = Model;
         var layer = _layers[l];
         int k = layer.K, units = layer.U, hidden = model.HiddenSize;
-        int cOffset = model.Cell == CellKind.Lstm ? model.CellOffset(l) : 0;
-        var epilogue = new Epilogue(model.Cell, model.HiddenOffset(l), cOffset, _biases[l] + block * 4 * units, block * units, Math.Min(units, hidden - block * units));
+        int hOffset = model.HiddenOffset(l), cOffset = model.Cell == CellKind.Lstm ? model.CellOffset(l) : 0;
+        if (_projections is not null) (hOffset, cOffset) = (0, hidden); // into the row's scratch [o ⊙ tanh(c) ; c]
+        var epilogue = new Epilogue(model.Cell, hOffset, cOffset, _biases[l] + block * 4 * units, block * units, Math.Min(units, hidden - block * units));
         RunBlock(panel, first, end, k, model.Cell == CellKind.Gru ? layer.Input : 0, _weights[l] + block * k * 4 * units, units, epilogue, gates);
     }
 
@@ -187,13 +205,13 @@ public sealed unsafe partial class ManagedKernel : IStepKernel
                 for (; r + Tiles512.Rows <= end; r += Tiles512.Rows)
                 {
                     Tiles512.Run6(panel + (r - first) * k, k, split, w, gates);
-                    for (int i = 0; i < Tiles512.Rows; i++) epilogue.Apply512(gates + 64 * i, _rows[r + i]);
+                    for (int i = 0; i < Tiles512.Rows; i++) epilogue.Apply512(gates + 64 * i, _targets[r + i]);
                 }
 
                 for (; r < end; r++)
                 {
                     Tiles512.Run1(panel + (r - first) * k, k, split, w, gates);
-                    epilogue.Apply512(gates, _rows[r]);
+                    epilogue.Apply512(gates, _targets[r]);
                 }
 
                 break;
@@ -201,19 +219,19 @@ public sealed unsafe partial class ManagedKernel : IStepKernel
                 for (; r + Tiles256.Rows <= end; r += Tiles256.Rows)
                 {
                     Tiles256.Run3(panel + (r - first) * k, k, split, w, gates);
-                    for (int i = 0; i < Tiles256.Rows; i++) epilogue.Apply256(gates + 32 * i, _rows[r + i]);
+                    for (int i = 0; i < Tiles256.Rows; i++) epilogue.Apply256(gates + 32 * i, _targets[r + i]);
                 }
 
                 for (; r < end; r++)
                 {
                     Tiles256.Run1(panel + (r - first) * k, k, split, w, gates);
-                    epilogue.Apply256(gates, _rows[r]);
+                    epilogue.Apply256(gates, _targets[r]);
                 }
 
                 break;
             default:
                 for (; r < end; r++)
-                    ScalarTile.Run1(panel + (r - first) * k, k, split, w, units, epilogue, _rows[r]);
+                    ScalarTile.Run1(panel + (r - first) * k, k, split, w, units, epilogue, _targets[r]);
                 break;
         }
     }

@@ -6,7 +6,8 @@ namespace LstmStreams.Core.Kernels.Managed;
 /// One layer's weights packed once for the fused step. Hidden units are grouped in blocks of U (one
 /// vector); block b holds, for every k of the concatenated input [x ; h] (K = in + H rows), the 4·U
 /// weights of its four gate groups side by side, so one register tile computes every gate of U units and
-/// the state update runs on the tile while it is still in registers.
+/// the state update runs on the tile while it is still in registers. With a projection the h rows of [x ; h]
+/// are P wide (K = in + P) while the gates still cover H units.
 /// LSTM groups: i, f, g, o (V = [W_ih | W_hh]). GRU groups: r, z, n_x (x rows only), n_h (h rows only),
 /// since the GRU needs W_hn·h + b_hn apart to scale it by r.
 /// </summary>
@@ -17,7 +18,7 @@ internal sealed class PackedLayer
         Cell = layer.Cell;
         Input = layer.InputSize;
         Hidden = layer.HiddenSize;
-        K = Input + Hidden;
+        K = Input + layer.RealHiddenSize;
         U = units;
         Blocks = (Hidden + U - 1) / U;
         Weights = new float[Blocks * K * 4 * U];
@@ -62,7 +63,7 @@ internal sealed class PackedLayer
         bool fromX = k < input;
         int column = fromX ? k : k - input;
         float[] matrix = fromX ? layer.WeightIh : layer.WeightHh;
-        int width = fromX ? input : hidden;
+        int width = fromX ? input : layer.RealHiddenSize;
         int row;
         if (layer.Cell == CellKind.Lstm)
         {

@@ -29,9 +29,13 @@ public sealed unsafe class OpenBlasKernel : IStepKernel
     /// <param name="model">The model.</param>
     /// <param name="maxBatchSize">Largest batch.</param>
     /// <param name="threads">OpenBLAS threads (0: min(2, cores)); a process-wide OpenBLAS setting.</param>
+    /// <exception cref="ArgumentException">A projected LSTM (proj_size &gt; 0): <see cref="StepKernels.Create"/> runs
+    /// those on the managed kernel.</exception>
     public OpenBlasKernel(RecurrentModel model, int maxBatchSize, int threads = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
+        if (model.HasProjection)
+            throw new ArgumentException($"the OpenBLAS kernel does not run LSTM projections (proj_size={model.ProjectionSize}); use the managed kernel.", nameof(model));
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         OpenBlasLibrary.Require();
