@@ -90,12 +90,7 @@ public sealed class ReferenceKernel : IStepKernel
     {
         var gates = work.Gates[k];
         x.Multiply(layer.FusedT, gates); // gates = [x;h] · Vᵀ, one multiply for all four gates
-        if (layer.WeightHrT is { } weightHrT)
-        {
-            StepProjectedLstm(layer, gates, work.Unprojected[k]!, work.Projected[k]!, weightHrT, states, batch, hOffset, cOffset, hidden);
-            return;
-        }
-
+        var projected = layer.WeightHrT is null ? null : work.Unprojected[k]!;
         for (int b = 0; b < batch; b++)
         {
             var state = states[b];
@@ -107,30 +102,18 @@ public sealed class ReferenceKernel : IStepKernel
                 float o = Activations.Sigmoid(gates.At(b, 3 * hidden + j) + layer.Bias[3 * hidden + j]);
                 float c = f * state[cOffset + j] + i * g;
                 state[cOffset + j] = c;
-                state[hOffset + j] = o * Activations.Tanh(c);
+                if (projected is null) state[hOffset + j] = o * Activations.Tanh(c);
+                else projected.At(b, j, o * Activations.Tanh(c)); // projected below
             }
         }
+
+        if (projected is not null) Project(projected, layer.WeightHrT!, work.Projected[k]!, states, batch, hOffset);
     }
 
-    private static void StepProjectedLstm(LayerWeights layer, Matrix<float> gates, Matrix<float> unprojected, Matrix<float> projected,
-        Matrix<float> weightHrT, ReadOnlySpan<float[]> states, int batch, int hOffset, int cOffset, int hidden)
+    /// <summary>h = (o ⊙ tanh c) · W_hrᵀ for the whole batch, [B, H] × [H, P], into each state's P-wide h.</summary>
+    private static void Project(Matrix<float> unprojected, Matrix<float> weightHrT, Matrix<float> projected, ReadOnlySpan<float[]> states, int batch, int hOffset)
     {
-        for (int b = 0; b < batch; b++)
-        {
-            var state = states[b];
-            for (int j = 0; j < hidden; j++)
-            {
-                float i = Activations.Sigmoid(gates.At(b, j) + layer.Bias[j]);
-                float f = Activations.Sigmoid(gates.At(b, hidden + j) + layer.Bias[hidden + j]);
-                float g = Activations.Tanh(gates.At(b, 2 * hidden + j) + layer.Bias[2 * hidden + j]);
-                float o = Activations.Sigmoid(gates.At(b, 3 * hidden + j) + layer.Bias[3 * hidden + j]);
-                float c = f * state[cOffset + j] + i * g;
-                state[cOffset + j] = c;
-                unprojected.At(b, j, o * Activations.Tanh(c));
-            }
-        }
-
-        unprojected.Multiply(weightHrT, projected); // h = (o ⊙ tanh c) · W_hrᵀ, [B, H] × [H, P]
+        unprojected.Multiply(weightHrT, projected);
         int width = projected.ColumnCount;
         for (int b = 0; b < batch; b++)
         {

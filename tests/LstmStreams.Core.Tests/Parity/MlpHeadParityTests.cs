@@ -65,7 +65,7 @@ public sealed class MlpHeadParityTests(ITestOutputHelper output)
         var model = ModelLoader.Load(fixture.ModelPath);
         Assert.True(model.Head!.Layers.Count >= 2);
         double single = StepByStep(fixture, model, backend, threads);
-        double batched = Interleaved(fixture, model, backend, threads);
+        double batched = PyTorchFixture.Interleaved(fixture, model, backend, threads);
         output.WriteLine($"parity {name,-24} {backend}/{threads} max|Δ| step-by-step {single:E2}, interleaved {batched:E2}");
         Assert.True(single <= Tolerance, $"{name} ({backend}): {single:E2}");
         Assert.True(batched <= Tolerance, $"{name} ({backend}, batched): {batched:E2}");
@@ -82,38 +82,10 @@ public sealed class MlpHeadParityTests(ITestOutputHelper output)
             for (int t = 0; t < sequence.X.Length; t++)
             {
                 kernel.Step(sequence.X[t], [state], y);
-                worst = Math.Max(worst, MaxAbsDelta(sequence.Y[t], y));
+                worst = Math.Max(worst, PyTorchFixture.MaxAbsDelta(sequence.Y[t], y));
             }
         }
 
-        return worst;
-    }
-
-    private static double Interleaved(PyTorchFixture fixture, RecurrentModel model, string backend, int threads)
-    {
-        // Each sequence four times over (16 rows), so a batch is wide enough to be split across threads.
-        var sequences = Enumerable.Range(0, 4).SelectMany(_ => fixture.Sequences).ToList();
-        using var kernel = StepKernels.Create(model, StepKernels.Parse(backend), sequences.Count, threads);
-        var states = sequences.Select(_ => model.NewState()).ToArray();
-        int longest = sequences.Max(s => s.X.Length);
-        double worst = 0;
-        for (int t = 0; t < longest; t++)
-        {
-            var live = Enumerable.Range(0, sequences.Count).Where(s => t < sequences[s].X.Length).Reverse().ToArray();
-            var inputs = live.SelectMany(s => sequences[s].X[t]).ToArray();
-            var outputs = new float[live.Length * model.OutputSize];
-            kernel.Step(inputs, live.Select(s => states[s]).ToArray(), outputs);
-            for (int b = 0; b < live.Length; b++)
-                worst = Math.Max(worst, MaxAbsDelta(sequences[live[b]].Y[t], outputs.AsSpan(b * model.OutputSize, model.OutputSize)));
-        }
-
-        return worst;
-    }
-
-    private static double MaxAbsDelta(float[] expected, ReadOnlySpan<float> actual)
-    {
-        double worst = 0;
-        for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]));
         return worst;
     }
 }

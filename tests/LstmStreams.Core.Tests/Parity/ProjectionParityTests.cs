@@ -61,7 +61,7 @@ public sealed class ProjectionParityTests(ITestOutputHelper output)
         var model = ModelLoader.Load(fixture.ModelPath);
         Assert.True(model.HasProjection);
         var (single, finalState) = StepByStep(fixture, model, backend, threads);
-        double batched = Interleaved(fixture, model, backend, threads);
+        double batched = PyTorchFixture.Interleaved(fixture, model, backend, threads);
         output.WriteLine($"parity {name,-22} {backend}/{threads} max|Δ| step-by-step {single:E2}, interleaved {batched:E2}, final h/c {finalState:E2}");
         Assert.True(single <= Tolerance, $"{name} ({backend}): {single:E2}");
         Assert.True(batched <= Tolerance, $"{name} ({backend}, batched): {batched:E2}");
@@ -126,38 +126,17 @@ public sealed class ProjectionParityTests(ITestOutputHelper output)
             for (int t = 0; t < sequence.X.Length; t++)
             {
                 kernel.Step(sequence.X[t], [state], y);
-                worst = Math.Max(worst, MaxAbsDelta(sequence.Y[t], y));
+                worst = Math.Max(worst, PyTorchFixture.MaxAbsDelta(sequence.Y[t], y));
             }
 
             for (int k = 0; k < model.LayerCount; k++)
             {
-                worstState = Math.Max(worstState, MaxAbsDelta(finals[s].H[k], state.AsSpan(model.HiddenOffset(k), model.RealHiddenSize)));
-                worstState = Math.Max(worstState, MaxAbsDelta(finals[s].C[k], state.AsSpan(model.CellOffset(k), model.HiddenSize)));
+                worstState = Math.Max(worstState, PyTorchFixture.MaxAbsDelta(finals[s].H[k], state.AsSpan(model.HiddenOffset(k), model.RealHiddenSize)));
+                worstState = Math.Max(worstState, PyTorchFixture.MaxAbsDelta(finals[s].C[k], state.AsSpan(model.CellOffset(k), model.HiddenSize)));
             }
         }
 
         return (worst, worstState);
-    }
-
-    private static double Interleaved(PyTorchFixture fixture, RecurrentModel model, string backend, int threads)
-    {
-        // Each sequence four times over (16 rows), so a batch is wide enough to be split across threads.
-        var sequences = Enumerable.Range(0, 4).SelectMany(_ => fixture.Sequences).ToList();
-        using var kernel = StepKernels.Create(model, StepKernels.Parse(backend), sequences.Count, threads);
-        var states = sequences.Select(_ => model.NewState()).ToArray();
-        int longest = sequences.Max(s => s.X.Length);
-        double worst = 0;
-        for (int t = 0; t < longest; t++)
-        {
-            var live = Enumerable.Range(0, sequences.Count).Where(s => t < sequences[s].X.Length).Reverse().ToArray();
-            var inputs = live.SelectMany(s => sequences[s].X[t]).ToArray();
-            var outputs = new float[live.Length * model.OutputSize];
-            kernel.Step(inputs, live.Select(s => states[s]).ToArray(), outputs);
-            for (int b = 0; b < live.Length; b++)
-                worst = Math.Max(worst, MaxAbsDelta(sequences[live[b]].Y[t], outputs.AsSpan(b * model.OutputSize, model.OutputSize)));
-        }
-
-        return worst;
     }
 
     private static List<(float[][] H, float[][] C)> FinalStates(string name)
@@ -166,13 +145,5 @@ public sealed class ProjectionParityTests(ITestOutputHelper output)
         static float[][] Rows(JsonElement e) => e.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray();
         return document.RootElement.GetProperty("sequences").EnumerateArray()
             .Select(s => (Rows(s.GetProperty("h_final")), Rows(s.GetProperty("c_final")))).ToList();
-    }
-
-    private static double MaxAbsDelta(float[] expected, ReadOnlySpan<float> actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double worst = 0;
-        for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]));
-        return worst;
     }
 }

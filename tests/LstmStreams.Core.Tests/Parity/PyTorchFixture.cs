@@ -1,3 +1,5 @@
+using LstmStreams.Core.Kernels;
+using LstmStreams.Core.Model;
 using System.Text.Json;
 
 namespace LstmStreams.Core.Tests.Parity;
@@ -36,6 +38,37 @@ internal sealed class PyTorchFixture
 
     private static float[][] Matrix(JsonElement rows) =>
         rows.EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray();
+
+    /// <summary>The fixture's sequences, each four times over (16 rows), stepped interleaved in one batch through
+    /// <paramref name="backend"/>: the worst |Δ| against PyTorch's outputs.</summary>
+    public static double Interleaved(PyTorchFixture fixture, RecurrentModel model, string backend, int threads)
+    {
+        // Each sequence four times over (16 rows), so a batch is wide enough to be split across threads.
+        var sequences = Enumerable.Range(0, 4).SelectMany(_ => fixture.Sequences).ToList();
+        using var kernel = StepKernels.Create(model, StepKernels.Parse(backend), sequences.Count, threads);
+        var states = sequences.Select(_ => model.NewState()).ToArray();
+        int longest = sequences.Max(s => s.X.Length);
+        double worst = 0;
+        for (int t = 0; t < longest; t++)
+        {
+            var live = Enumerable.Range(0, sequences.Count).Where(s => t < sequences[s].X.Length).Reverse().ToArray();
+            var inputs = live.SelectMany(s => sequences[s].X[t]).ToArray();
+            var outputs = new float[live.Length * model.OutputSize];
+            kernel.Step(inputs, live.Select(s => states[s]).ToArray(), outputs);
+            for (int b = 0; b < live.Length; b++)
+                worst = Math.Max(worst, MaxAbsDelta(sequences[live[b]].Y[t], outputs.AsSpan(b * model.OutputSize, model.OutputSize)));
+        }
+
+        return worst;
+    }
+
+    /// <summary>The largest |expected - actual| of two outputs.</summary>
+    public static double MaxAbsDelta(float[] expected, ReadOnlySpan<float> actual)
+    {
+        double worst = 0;
+        for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]));
+        return worst;
+    }
 }
 
 internal sealed record FixtureSequence(float[][] X, float[][] Y);

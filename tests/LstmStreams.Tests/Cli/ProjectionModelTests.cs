@@ -24,20 +24,7 @@ public sealed class ProjectionModelTests : IDisposable
 
         Assert.Equal(0, exit);
         Assert.Equal("", File.ReadAllText(errors));
-        var want = Shared.PredictionFiles.Read(Path.Combine(Fixtures, "proj_interleaved_expected.jsonl"));
-        var got = Shared.PredictionFiles.Read(output);
-        Assert.Equal(want.Count, got.Count);
-        double worst = 0;
-        foreach (var (seq, rows) in want)
-        {
-            Assert.Equal(rows.Count, got[seq].Count);
-            for (int i = 0; i < rows.Count; i++)
-            {
-                Assert.Equal(rows[i].T, got[seq][i].T);
-                for (int j = 0; j < rows[i].Y.Length; j++)
-                    worst = Math.Max(worst, Math.Abs(rows[i].Y[j] - got[seq][i].Y[j]));
-            }
-        }
+        double worst = Shared.PredictionFiles.MaxDifference(Path.Combine(Fixtures, "proj_interleaved_expected.jsonl"), output);
 
         Assert.True(worst <= 1e-5, $"max |Δ| {worst:E2} > 1e-5");
     }
