@@ -69,6 +69,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
     public override ILogicAndMaterializedValue<PipelineMetrics> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
     {
         var metrics = new PipelineMetrics(_settings.MaxBatchSize);
+        Telemetry.StreamMeter.Track(metrics);
         return new LogicAndMaterializedValue<PipelineMetrics>(new Logic(this, metrics), metrics);
     }
 
@@ -139,6 +140,7 @@ public sealed class ComputeStage : GraphStageWithMaterializedValue<FlowShape<IRe
 
         public override void PostStop()
         {
+            Telemetry.StreamMeter.Forget(_metrics);
             // Stopped without completing (failure, cancellation): still hand every unsaved state to the keeper,
             // which writes them before it stops. The states are consistent: no step runs now.
             if (_keeper is not null && !_flushed)
