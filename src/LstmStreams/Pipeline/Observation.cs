@@ -54,7 +54,7 @@ public sealed class Observation : ISequenceMessage
 /// <param name="Y">The prediction, [O] floats.</param>
 /// <param name="Position">The observation's source position (<see cref="Observation.Position"/>), so a source
 /// that must acknowledge its input (a broker) can tell which input this output completes.</param>
-public sealed record Prediction(string SequenceId, long T, float[] Y, long Position = 0);
+public sealed record Prediction(string SequenceId, long T, float[] Y, long Position = 0) : StreamResult;
 
 /// <summary>Why an input was not applied, for a consumer that treats the kinds differently (counts, alerts).</summary>
 public enum ObservationErrorKind
@@ -74,4 +74,4 @@ public enum ObservationErrorKind
 /// <param name="SequenceId">The sequence id when one could be read, else null.</param>
 /// <param name="Reason">What is wrong and how to fix it.</param>
 /// <param name="Kind">Which kind of problem it is.</param>
-public sealed record ObservationError(long Position, string? SequenceId, string Reason, ObservationErrorKind Kind = ObservationErrorKind.Invalid);
+public sealed record ObservationError(long Position, string? SequenceId, string Reason, ObservationErrorKind Kind = ObservationErrorKind.Invalid) : StreamResult;
