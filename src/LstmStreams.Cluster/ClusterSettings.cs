@@ -23,7 +23,9 @@ public sealed record ClusterSettings
     /// <summary>Reads <c>lstm-streams.cluster</c> from <paramref name="config"/> (with the reference beneath it).</summary>
     public static ClusterSettings From(Config config)
     {
-        var section = config.WithFallback(ReferenceConfig).GetConfig("lstm-streams.cluster");
+        ArgumentNullException.ThrowIfNull(config);
+        // Akka refuses a config as its own fallback: the reference read as it is stays as it is.
+        var section = (ReferenceEquals(config, ReferenceConfig) ? config : config.WithFallback(ReferenceConfig)).GetConfig("lstm-streams.cluster");
         var settings = new ClusterSettings
         {
             NumberOfShards = section.GetInt("number-of-shards"),

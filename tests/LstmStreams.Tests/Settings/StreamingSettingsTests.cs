@@ -13,6 +13,14 @@ public sealed class StreamingSettingsTests
     }
 
     [Fact]
+    public void The_defaults_in_code_equal_reference_conf()
+    {
+        // A user who builds settings in code (new StreamingSettings { … }) gets what reference.conf documents.
+        Assert.Equal(StreamingSettings.Default, new StreamingSettings());
+        Assert.Equal(LstmStreams.Cluster.ClusterSettings.From(LstmStreams.Cluster.ClusterSettings.ReferenceConfig), new LstmStreams.Cluster.ClusterSettings());
+    }
+
+    [Fact]
     public void User_values_override_the_reference_defaults()
     {
         var settings = StreamingSettings.FromConfig(ConfigurationFactory.ParseString("lstm-streams { max-batch-size = 64, idle-timeout = 5s, kernel = reference, passivation = never }"));
